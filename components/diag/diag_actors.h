@@ -1,0 +1,51 @@
+// Diagnostic actors: `diag-echo` answers pings; `diag-pinger` pings a peer at a fixed rate and
+// counts answers and losses. They exercise the runtime end to end (the foundation demo and
+// the runtime integration tests) and check a live instance's control plane.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proto/diag.pb.h"
+#include "runtime/actor.h"
+#include "runtime/actor_registry.h"
+
+namespace vtas::diag {
+
+class EchoActor final : public Actor {
+ public:
+  explicit EchoActor(std::string name);
+  uint64_t answered() const { return answered_; }
+
+ private:
+  void handle_ping_request(const PingRequest& ping, const Incoming& in);
+  void handle_note(const Note& note, const Incoming& in);
+  uint64_t answered_ = 0;
+};
+
+class PingerActor final : public Actor {
+ public:
+  PingerActor(std::string name, const manifest::DiagSettings& settings);
+  Status on_start() override;
+  void on_stop() override;
+
+  uint64_t sent() const { return sent_; }
+  uint64_t answered() const { return answered_; }
+  uint64_t lost() const { return lost_; }
+
+ private:
+  void ping_once();
+  void finish_if_done();
+
+  manifest::DiagSettings settings_;
+  std::string payload_;
+  uint64_t sent_ = 0;
+  uint64_t answered_ = 0;
+  uint64_t lost_ = 0;
+  uint64_t outstanding_ = 0;
+  bool reported_ = false;
+};
+
+void register_actors(ActorRegistry& registry);
+
+}  // namespace vtas::diag
