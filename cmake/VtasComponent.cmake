@@ -44,6 +44,9 @@ function(vtas_add_test)
   if(NOT T_LABELS)
     set(T_LABELS unit)
   endif()
+  if("unit" IN_LIST T_LABELS)
+    add_dependencies(unit_tests ${T_NAME})
+  endif()
   gtest_discover_tests(${T_NAME}
     PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT}
     DISCOVERY_TIMEOUT 60)

@@ -19,6 +19,7 @@
 #include <google/protobuf/message.h>
 
 #include "proto/envelope.pb.h"
+#include "proto/supervisor.pb.h"
 #include "runtime/clock.h"
 #include "runtime/result.h"
 #include "runtime/timer_queue.h"
@@ -75,6 +76,9 @@ class Actor {
   virtual Status on_start() { return Status(); }
   // Runs on the actor thread when the loop ends (Terminate or stop_loop()).
   virtual void on_stop() {}
+  // Adds the actor's own counters and tables to a stats report (vtasctl stats). The runner
+  // has already added its message counters.
+  virtual void fill_stats(supervisor::StatsReport* /*report*/) {}
 
   // --- for runners -------------------------------------------------------------------------
   void bind_io(ActorIo* io, uint32_t incarnation);

@@ -29,6 +29,24 @@ spdlog::level::level_enum to_spdlog(supervisor::LogLevel level) {
 
 }  // namespace
 
+void ZmqActorRunner::stamp_runtime(Envelope& envelope, const std::string& receiver,
+                                   MessageKind kind, uint64_t correlation) const {
+  Header* h = envelope.mutable_header();
+  h->set_sender(options_.name);
+  h->set_receiver(receiver);
+  h->set_kind(kind);
+  h->set_correlation_id(correlation);
+  h->set_incarnation(options_.incarnation);
+  h->set_timestamp_ns(monotonic_ns());
+}
+
+void ZmqActorRunner::reply_runtime(const Envelope& request, const ReplyRoute& route,
+                                   Envelope& response) {
+  stamp_runtime(response, request.header().sender(), MESSAGE_KIND_RESPONSE,
+                request.header().correlation_id());
+  transmit_reply(route, response);
+}
+
 void apply_socket_defaults(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::linger, 0);
   socket.set(zmq::sockopt::sndhwm, 100000);
@@ -84,12 +102,7 @@ Status ZmqActorRunner::run(Actor& actor) {
     Envelope ready;
     ready.mutable_ready()->set_pid(static_cast<uint32_t>(::getpid()));
     ready.mutable_ready()->set_incarnation(options_.incarnation);
-    Header* h = ready.mutable_header();
-    h->set_sender(options_.name);
-    h->set_receiver(options_.supervisor);
-    h->set_kind(MESSAGE_KIND_EVENT);
-    h->set_incarnation(options_.incarnation);
-    h->set_timestamp_ns(monotonic_ns());
+    stamp_runtime(ready, options_.supervisor, MESSAGE_KIND_EVENT, 0);
     transmit(ready);
     timers_.schedule(clock().now() + options_.heartbeat_interval, [this] { send_heartbeat(); },
                      options_.heartbeat_interval);
@@ -106,12 +119,7 @@ void ZmqActorRunner::send_heartbeat() {
   hb->set_messages_in(counters_.messages_in);
   hb->set_messages_out(counters_.messages_out);
   hb->set_send_failures(counters_.send_failures);
-  Header* h = beat.mutable_header();
-  h->set_sender(options_.name);
-  h->set_receiver(options_.supervisor);
-  h->set_kind(MESSAGE_KIND_EVENT);
-  h->set_incarnation(options_.incarnation);
-  h->set_timestamp_ns(monotonic_ns());
+  stamp_runtime(beat, options_.supervisor, MESSAGE_KIND_EVENT, 0);
   transmit(beat);
 }
 
@@ -214,14 +222,7 @@ bool ZmqActorRunner::handle_runtime_message(const Envelope& envelope, const Repl
     Envelope response;
     response.mutable_ack()->set_ok(ok);
     response.mutable_ack()->set_error(error);
-    Header* h = response.mutable_header();
-    h->set_sender(options_.name);
-    h->set_receiver(envelope.header().sender());
-    h->set_kind(MESSAGE_KIND_RESPONSE);
-    h->set_correlation_id(envelope.header().correlation_id());
-    h->set_incarnation(options_.incarnation);
-    h->set_timestamp_ns(monotonic_ns());
-    transmit_reply(route, response);
+    reply_runtime(envelope, route, response);
   };
   switch (envelope.body_case()) {
     case Envelope::kTerminate: {
@@ -253,16 +254,30 @@ bool ZmqActorRunner::handle_runtime_message(const Envelope& envelope, const Repl
       pong->set_sequence(envelope.ping_request().sequence());
       pong->set_payload(envelope.ping_request().payload());
       pong->set_responder(options_.name);
-      Header* h = response.mutable_header();
-      h->set_sender(options_.name);
-      h->set_receiver(envelope.header().sender());
-      h->set_kind(MESSAGE_KIND_RESPONSE);
-      h->set_correlation_id(envelope.header().correlation_id());
-      h->set_incarnation(options_.incarnation);
-      h->set_timestamp_ns(monotonic_ns());
-      transmit_reply(route, response);
+      reply_runtime(envelope, route, response);
       return true;
     }
+    case Envelope::kStatsRequest: {
+      if (envelope.header().kind() != MESSAGE_KIND_REQUEST) return true;
+      Envelope response;
+      supervisor::StatsReport* report = response.mutable_stats_report();
+      report->set_actor(options_.name);
+      auto add = [report](const char* name, uint64_t value) {
+        auto* c = report->add_counters();
+        c->set_name(name);
+        c->set_value(value);
+      };
+      add("messages_in", counters_.messages_in);
+      add("messages_out", counters_.messages_out);
+      add("send_failures", counters_.send_failures);
+      add("malformed_messages", counters_.malformed);
+      actor_->fill_stats(report);
+      reply_runtime(envelope, route, response);
+      return true;
+    }
+    case Envelope::kActorEvent:
+      // Actors that care about peers restarting register a handler; the rest ignore it.
+      return !actor_->handles(Envelope::kActorEvent);
     default:
       return false;
   }

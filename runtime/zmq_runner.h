@@ -95,6 +95,9 @@ class ZmqActorRunner final : public ActorIo {
   zmq::socket_t* outbox(const std::string& peer);
   bool send_bytes(zmq::socket_t& socket, const std::string* routing_id, Envelope& envelope);
   void copy_to_trace(const std::string& bytes);
+  void stamp_runtime(Envelope& envelope, const std::string& receiver, MessageKind kind,
+                     uint64_t correlation) const;
+  void reply_runtime(const Envelope& request, const ReplyRoute& route, Envelope& response);
 
   zmq::context_t& context_;
   RunnerOptions options_;

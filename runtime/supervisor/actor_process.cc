@@ -1,0 +1,106 @@
+#include "runtime/supervisor/actor_process.h"
+
+#include <google/protobuf/text_format.h>
+#include <sys/stat.h>
+
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "runtime/directory.h"
+#include "runtime/log.h"
+#include "runtime/zmq_runner.h"
+
+namespace vtas {
+namespace {
+
+constexpr int kExitUsage = 64;
+constexpr int kExitConfig = 78;
+constexpr int kExitSoftware = 70;
+
+struct ActorArgs {
+  std::string runtime_dir;
+  std::string name;
+  uint32_t incarnation = 0;
+};
+
+bool parse_args(int argc, const char* const* argv, ActorArgs* out) {
+  // argv[0] = binary, argv[1] = "actor"
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    std::string value = argv[i + 1];
+    if (flag == "--runtime-dir") {
+      out->runtime_dir = value;
+    } else if (flag == "--name") {
+      out->name = value;
+    } else if (flag == "--incarnation") {
+      out->incarnation = static_cast<uint32_t>(std::strtoul(value.c_str(), nullptr, 10));
+    } else {
+      return false;
+    }
+  }
+  return !out->runtime_dir.empty() && !out->name.empty();
+}
+
+}  // namespace
+
+int run_actor_process(int argc, const char* const* argv, const ActorRegistry& registry) {
+  ::umask(077);
+  ActorArgs args;
+  if (!parse_args(argc, argv, &args)) {
+    std::cerr << "usage: " << argv[0]
+              << " actor --runtime-dir DIR --name NAME [--incarnation N]\n"
+                 "(started by the vtas supervisor; not meant to be run by hand)\n";
+    return kExitUsage;
+  }
+  auto logger = log::get(args.name);
+  std::string path = args.runtime_dir + "/manifest.txtpb";
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  manifest::Manifest manifest;
+  if (!in || !google::protobuf::TextFormat::ParseFromString(text.str(), &manifest)) {
+    logger->error("cannot read the instance manifest {} (is the supervisor running?)", path);
+    return kExitConfig;
+  }
+  const manifest::Actor* spec = nullptr;
+  for (const auto& a : manifest.actor()) {
+    if (a.name() == args.name) spec = &a;
+  }
+  if (!spec) {
+    logger->error("no actor named '{}' in {}", args.name, path);
+    return kExitConfig;
+  }
+  log::set_quiet(manifest.logging().quiet());
+  log::set_level(args.name, log::parse_level(spec->log_level()).value_or(spdlog::level::info));
+
+  std::unique_ptr<Actor> actor = registry.create(ActorSpec{manifest, *spec});
+  if (!actor) {
+    logger->error("this binary has no actor kind '{}'", spec->kind());
+    return kExitConfig;
+  }
+  Directory directory(manifest);
+  RunnerOptions options;
+  options.name = args.name;
+  options.incarnation = args.incarnation;
+  options.mailbox_endpoints = {directory.mailbox_endpoints(args.name).back()};  // ipc only
+  options.resolve = [&directory](const std::string& peer) { return directory.endpoint(peer, false); };
+  options.supervisor = kSupervisorName;
+  options.trace_endpoint = directory.trace_in_endpoint(false);
+  options.heartbeat_interval = std::chrono::milliseconds(manifest.supervision().heartbeat_interval_ms());
+  zmq::context_t context;
+  Status status;
+  {
+    ZmqActorRunner runner(context, options);
+    status = runner.run(*actor);
+  }
+  actor.reset();
+  if (!status) {
+    logger->error("{}", status.error().message);
+    return kExitSoftware;
+  }
+  return 0;
+}
+
+}  // namespace vtas
