@@ -1,8 +1,11 @@
 #include "runtime/log.h"
 
+#include <google/protobuf/stubs/logging.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 
 #include <mutex>
+
+#include "runtime/clock.h"
 
 namespace vtas::log {
 namespace {
@@ -34,6 +37,20 @@ std::shared_ptr<spdlog::logger> get(const std::string& name) {
   logger->flush_on(spdlog::level::warn);
   spdlog::register_logger(logger);
   return logger;
+}
+
+void route_protobuf_logs() {
+  google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
+                                     const std::string& message) {
+    static std::mutex mutex;
+    static RateLimit limit(10, 1000000000ull);
+    std::lock_guard lock(mutex);
+    if (!limit.allow(monotonic_ns())) return;
+    auto logger = get("protobuf");
+    auto spd = level >= google::protobuf::LOGLEVEL_ERROR ? spdlog::level::warn : spdlog::level::debug;
+    logger->log(spd, "{} ({}:{}){}", message, file, line,
+                limit.suppressed() ? " [" + std::to_string(limit.suppressed()) + " similar suppressed]" : "");
+  });
 }
 
 void set_quiet(bool quiet) {

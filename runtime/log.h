@@ -21,6 +21,10 @@ std::shared_ptr<spdlog::logger> get(const std::string& name);
 void set_quiet(bool quiet);
 bool quiet();
 
+// Sends protobuf's own log lines (e.g. "invalid UTF-8 in string field" for every malformed
+// message a peer sends) through a rate-limited "protobuf" logger instead of raw stderr.
+void route_protobuf_logs();
+
 // Applies `level` to the named logger (respecting quiet mode).
 void set_level(const std::string& name, spdlog::level::level_enum level);
 

@@ -47,6 +47,7 @@ bool parse_args(int argc, const char* const* argv, ActorArgs* out) {
 
 int run_actor_process(int argc, const char* const* argv, const ActorRegistry& registry) {
   ::umask(077);
+  log::route_protobuf_logs();
   ActorArgs args;
   if (!parse_args(argc, argv, &args)) {
     std::cerr << "usage: " << argv[0]

@@ -26,7 +26,8 @@ namespace {
 
 vtas::ManifestRules rules() {
   vtas::ManifestRules r;
-  for (const auto& kind : vtas::builtin_actors().kinds()) r.known_kinds.insert(kind);
+  r.known_kinds.emplace();
+  for (const auto& kind : vtas::builtin_actors().kinds()) r.known_kinds->insert(kind);
   return r;
 }
 
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
 
   vtas::log::set_quiet(resolved->logging().quiet());
+  vtas::log::route_protobuf_logs();
   vtas::SupervisorOptions options;
   options.default_actor_binary = self_path();
   options.ready_fd = command_line->ready_fd.value_or(-1);

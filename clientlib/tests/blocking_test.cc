@@ -1,0 +1,214 @@
+// Blocking without lost wake-ups: canwait / waitfd / waitclear / wait against a producer
+// (the fake service) that pushes to kin or to an arx ring, including a stress test that races
+// the push with the consumer going to sleep many times; a lost wake-up shows up as a round
+// that needs the wait's timeout, which fails the test instead of hanging it.
+#include <errno.h>
+#include <poll.h>
+
+#include <atomic>
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include "clientlib/tests/client_fixture.h"
+
+namespace vtas::client::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class BlockingTest : public ClientTest {
+ protected:
+  void SetUp() override {
+    ClientTest::SetUp();
+    open_listener(ctx_, listener_, 7);
+    flow_ = accept(ctx_, listener_, conn_);
+  }
+
+  // The consumer_sleeping word of one of the context's rings, as the producer sees it.
+  uint64_t sleep_announcement(uint64_t ring_offset_in_block) {
+    uint8_t* ring = service_->at(fake().queue_block + ring_offset_in_block);
+    auto* word = reinterpret_cast<uint64_t*>(ring + shm::kRingConsumerOffset + 8);
+    return std::atomic_ref<uint64_t>(*word).load(std::memory_order_relaxed);
+  }
+  abi::QueueBlockLayout layout() {
+    const FakeServiceOptions& o = service_->options();
+    return abi::queue_block_layout(o.num_cores, o.kin_capacity, o.kout_capacity, o.arx_capacity,
+                                   o.atx_capacity);
+  }
+  uint64_t kin_offset() { return layout().kin; }
+  uint64_t arx_offset(uint32_t core) { return layout().arx0 + core * layout().arx_stride; }
+
+  // Waits (bounded) until the app announced sleep on the ring at `offset`.
+  bool wait_for_sleep_announcement(uint64_t offset, std::chrono::milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    while (sleep_announcement(offset) == 0) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::yield();
+    }
+    return true;
+  }
+
+  abi::AppEvent new_connection_notice() {
+    abi::AppEvent notice{};
+    notice.type = static_cast<uint8_t>(abi::AppEventType::kListenNewConn);
+    notice.opaque = listener_.vtas_cookie;
+    notice.listener_id = listener_.listener_id;
+    return notice;
+  }
+
+  flextcp_listener listener_;
+  flextcp_connection conn_;
+  FakeFlow flow_;
+};
+
+TEST_F(BlockingTest, CanWaitOnlyWhenNothingIsPending) {
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), 0);
+  EXPECT_NE(sleep_announcement(kin_offset()), 0u) << "sleep announced on kin";
+  EXPECT_NE(sleep_announcement(arx_offset(1)), 0u) << "and on every arx ring";
+  flextcp_context_waitclear(&ctx_);
+  EXPECT_EQ(sleep_announcement(kin_offset()), 0u) << "withdrawn after the wake-up";
+
+  ASSERT_TRUE(fake().push_kin(new_connection_notice()));
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_EQ(sleep_announcement(kin_offset()), 0u);
+  EXPECT_EQ(sleep_announcement(arx_offset(0)), 0u);
+  EXPECT_EQ(flextcp_context_wait(&ctx_, 5000), -1) << "returns at once: poll first";
+  EXPECT_EQ(poll().size(), 1u);
+}
+
+TEST_F(BlockingTest, WaitFdBecomesReadableWhenTheServicePushesAfterCanWait) {
+  const int fd = flextcp_context_waitfd(&ctx_);
+  ASSERT_EQ(flextcp_context_canwait(&ctx_), 0);
+  pollfd p{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "nothing yet";
+  deliver(flow_, "x");
+  EXPECT_EQ(::poll(&p, 1, 0), 1) << "the push rang the eventfd";
+  flextcp_context_waitclear(&ctx_);
+  EXPECT_EQ(::poll(&p, 1, 0), 0) << "waitclear drained it";
+  EXPECT_EQ(received_bytes(poll()), "x");
+}
+
+TEST_F(BlockingTest, WaitIsWokenByKin) {
+  std::thread service([&] {
+    ASSERT_TRUE(wait_for_sleep_announcement(kin_offset(), std::chrono::seconds(5)));
+    ASSERT_TRUE(fake().push_kin(new_connection_notice()));
+  });
+  const auto start = Clock::now();
+  EXPECT_EQ(flextcp_context_wait(&ctx_, 10000), 0);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5)) << "woken, not timed out";
+  service.join();
+  auto events = poll();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_type, FLEXTCP_EV_LISTEN_NEWCONN);
+}
+
+TEST_F(BlockingTest, WaitIsWokenByArx) {
+  flow_.core = 1;
+  std::thread service([&] {
+    ASSERT_TRUE(wait_for_sleep_announcement(arx_offset(1), std::chrono::seconds(5)));
+    deliver(flow_, "wake");
+  });
+  const auto start = Clock::now();
+  EXPECT_EQ(flextcp_context_wait(&ctx_, 10000), 0);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(5)) << "woken, not timed out";
+  service.join();
+  EXPECT_EQ(received_bytes(poll()), "wake");
+}
+
+TEST_F(BlockingTest, WaitTimesOutWhenNothingComes) {
+  const auto start = Clock::now();
+  EXPECT_EQ(flextcp_context_wait(&ctx_, 30), 0);
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(30));
+  EXPECT_EQ(sleep_announcement(kin_offset()), 0u);
+}
+
+// Many rounds of: the app polls, finds nothing and goes to sleep while the service pushes,
+// at random moments around the app's last look at its rings and its sleep announcement
+// (before, in between, right after). Every round must end by a wake-up; one that needs the
+// 2 s timeout is a lost wake-up. The pushes aimed at the moment the app enters the wait are
+// what catches a check-then-announce window (TAS issue #15) within a few thousand rounds.
+TEST_F(BlockingTest, NoLostWakeUpUnderRacingPushes) {
+  constexpr int kRounds = 20000;
+  const auto kLostAfter = std::chrono::milliseconds(1500);
+  std::atomic<int> round{-1};
+  std::atomic<int> entering_wait{-1};  // the round in which the app is about to wait
+  std::atomic<bool> stop{false};
+
+  std::thread service([&] {
+    std::mt19937 rng(12345);
+    for (int r = 0; r < kRounds && !stop.load(); ++r) {
+      while (round.load(std::memory_order_acquire) < r) {
+        if (stop.load()) return;
+        std::this_thread::yield();
+      }
+      const bool to_kin = r % 2 == 0;
+      const uint64_t ring = to_kin ? kin_offset() : arx_offset(static_cast<uint32_t>(r / 2) % 2);
+      switch (rng() % 4) {
+        case 0:
+          break;  // at once
+        case 1: {
+          volatile uint32_t spin = rng() % 4000;  // a few microseconds at most
+          while (spin > 0) spin = spin - 1;
+          break;
+        }
+        case 2: {  // as the app enters the wait, plus a few nanoseconds
+          const auto deadline = Clock::now() + std::chrono::milliseconds(2);
+          while (entering_wait.load(std::memory_order_acquire) < r && Clock::now() < deadline) {
+          }
+          volatile uint32_t spin = rng() % 64;
+          while (spin > 0) spin = spin - 1;
+          break;
+        }
+        default:  // right after the app announced its sleep
+          wait_for_sleep_announcement(ring, std::chrono::milliseconds(2));
+      }
+      if (to_kin) {
+        ASSERT_TRUE(fake().push_kin(new_connection_notice()));
+      } else {
+        flow_.core = static_cast<uint16_t>((r / 2) % 2);
+        deliver(flow_, "!");
+      }
+      for (uint32_t core = 0; core < 2; ++core) {
+        while (fake().pop_bump(core)) {
+        }
+      }
+    }
+  });
+
+  int slept = 0;
+  for (int r = 0; r < kRounds; ++r) {
+    round.store(r, std::memory_order_release);
+    const auto start = Clock::now();
+    bool got = false;
+    while (!got) {
+      flextcp_event events[8];
+      const int n = flextcp_context_poll(&ctx_, 8, events);
+      ASSERT_GE(n, 0) << vtas_last_error();
+      for (int i = 0; i < n; ++i) {
+        got = true;
+        if (events[i].event_type == FLEXTCP_EV_CONN_RECEIVED) {
+          while (flextcp_connection_rx_done(&ctx_, &conn_, events[i].ev.conn_received.len) != 0) {
+            ASSERT_EQ(errno, EAGAIN);
+            std::this_thread::yield();
+          }
+        }
+      }
+      if (got) break;
+      entering_wait.store(r, std::memory_order_release);
+      if (flextcp_context_wait(&ctx_, 2000) == 0) ++slept;
+      if (Clock::now() - start > kLostAfter) {
+        stop = true;
+        service.join();
+        FAIL() << "lost wake-up in round " << r << ": the push did not wake the sleeper";
+      }
+    }
+  }
+  service.join();
+  EXPECT_GT(slept, kRounds / 10) << "the rounds must really exercise sleeping";
+  EXPECT_EQ(stats(ctx_).rejected, 0u);
+}
+
+}  // namespace
+}  // namespace vtas::client::testing
