@@ -80,6 +80,13 @@ class Actor {
   // has already added its message counters.
   virtual void fill_stats(supervisor::StatsReport* /*report*/) {}
 
+  // Shared-memory doorbells: called right before the loop blocks. Return false if there is
+  // work already (the loop then polls without blocking). An actor that consumes rings
+  // announces here that it is about to sleep (RingConsumer::prepare_sleep) and re-checks its
+  // rings, so a producer's wake-up can never be lost; after_wait() withdraws the announcement.
+  virtual bool prepare_to_wait() { return true; }
+  virtual void after_wait() {}
+
   // --- for runners -------------------------------------------------------------------------
   void bind_io(ActorIo* io, uint32_t incarnation);
   // Routes a response to its pending request, anything else to the registered handler.

@@ -131,12 +131,15 @@ void ZmqActorRunner::loop() {
       auto wait = *next - clock().now();
       timeout_ms = wait.count() <= 0 ? 0 : (wait.count() + 999999) / 1000000;
     }
+    if (timeout_ms != 0 && !actor_->prepare_to_wait()) timeout_ms = 0;
     try {
       zmq::poll(poll_items_.data(), poll_items_.size(), std::chrono::milliseconds(timeout_ms));
     } catch (const zmq::error_t& e) {
+      actor_->after_wait();
       if (e.num() == EINTR) continue;
       throw;
     }
+    actor_->after_wait();
     for (size_t i = 0; i < poll_items_.size() && !stopping_; ++i) {
       if (!(poll_items_[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) continue;
       poll_actions_[i]();

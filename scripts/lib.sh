@@ -9,7 +9,7 @@ VTAS_PACKAGES=(
   build-essential cmake ninja-build pkg-config git rsync
   dpdk libdpdk-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libgtest-dev libbenchmark-dev
-  iproute2 nftables procps psmisc python3
+  iproute2 nftables ethtool procps psmisc python3
 )
 
 log() { printf '\033[1m[vtas]\033[0m %s\n' "$*" >&2; }

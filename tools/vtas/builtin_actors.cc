@@ -1,6 +1,10 @@
 #include "tools/vtas/builtin_actors.h"
 
+#include "components/arp/arp_actor.h"
 #include "components/diag/diag_actors.h"
+#include "components/fastpath/fastpath_actor.h"
+#include "components/slowpath/conn_actor.h"
+#include "components/slowpath/timer/timer_actor.h"
 
 namespace vtas {
 
@@ -8,6 +12,10 @@ const ActorRegistry& builtin_actors() {
   static const ActorRegistry registry = [] {
     ActorRegistry r;
     diag::register_actors(r);
+    fastpath::register_actors(r);
+    arp::register_actors(r);
+    timer::register_actors(r);
+    conn::register_actors(r);
     return r;
   }();
   return registry;

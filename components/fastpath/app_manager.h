@@ -1,0 +1,118 @@
+// AppManager: the control thread's side of applications. It serves the attach socket
+// (abi/attach_protocol.h), creates each app's region (memfd, 0600, hugepages if configured),
+// lays out contexts and their rings, allocates connection buffers from the app's heap, relays
+// kout requests and writes kin events. Control thread only.
+//
+// Isolation: every app has its own region; an app can only name flows through its own rings,
+// and the cores check that a flow belongs to the app whose ring carried the bump.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "components/fastpath/abi/app_abi.h"
+#include "components/fastpath/abi/attach_protocol.h"
+#include "components/fastpath/core_apps.h"
+#include "components/fastpath/offset_allocator.h"
+#include "components/wire/address.h"
+#include "runtime/result.h"
+#include "runtime/shm/doorbell.h"
+#include "runtime/shm/region.h"
+#include "runtime/shm/spsc_ring.h"
+
+namespace vtas::fastpath {
+
+struct AppManagerConfig {
+  std::string socket_path;          // <runtime_dir>/app.sock
+  uint64_t region_size = 64ull << 20;
+  bool hugepages = false;
+  uint32_t num_cores = 1;
+  uint32_t kin_capacity = 16384;    // entries (TAS --app-kout-len / 64)
+  uint32_t kout_capacity = 16384;   // entries (TAS --app-kin-len / 64)
+  uint32_t arx_capacity = 4096;
+  uint32_t atx_capacity = 4096;
+  uint32_t max_apps = 1024;
+  uint32_t local_ip = 0;            // network order
+  wire::MacAddr local_mac;
+  std::vector<int> core_doorbell_fds;  // passed to apps: they wake sleeping cores
+  int control_doorbell_fd = -1;        // passed to apps: they wake the control thread
+};
+
+class AppManager {
+ public:
+  struct Context {
+    uint32_t id;
+    uint64_t queue_block;
+    shm::RingProducer<abi::AppEvent> kin;
+    shm::RingConsumer<abi::AppRequest> kout;
+    shm::Doorbell app_doorbell;        // the app's context eventfd
+    std::vector<CoreAppContext*> per_core;  // handed to the cores; freed after release
+  };
+  struct App {
+    uint32_t id;
+    pid_t pid;
+    uid_t uid;
+    std::string name;
+    int socket_fd;
+    shm::Region region;
+    OffsetAllocator heap;
+    std::vector<std::unique_ptr<Context>> contexts;
+    bool detaching = false;
+    uint32_t cores_pending_release = 0;
+    uint64_t requests = 0, bad_requests = 0;
+  };
+
+  // What the manager needs from its owner (the fastpath actor).
+  struct Hooks {
+    std::function<void(int fd, uint32_t app_id)> watch_app_socket;
+    std::function<void(int fd)> unwatch;
+    std::function<void(App&)> attached;
+    std::function<void(App&)> detaching;              // flows must be removed, cores told
+    std::function<void(App&, Context&)> context_created;
+  };
+
+  AppManager(AppManagerConfig config, Hooks hooks);
+  ~AppManager();
+
+  Status listen();
+  int listen_fd() const { return listen_fd_; }
+  void accept_pending();                       // the listen socket is readable
+  void on_app_socket(uint32_t app_id);         // an app's socket is readable (request or EOF)
+
+  // Pops up to `max` requests from every context's kout ring, validated; `relay` gets each.
+  size_t drain_requests(const std::function<void(App&, Context&, const abi::AppRequest&)>& relay,
+                        size_t max = 256);
+  // Writes an event into a context's kin ring and rings its doorbell. False if the app or
+  // context does not exist or the ring is full (the caller keeps it and retries).
+  bool post_event(uint32_t app_id, uint32_t context_id, const abi::AppEvent& event);
+
+  std::optional<uint64_t> allocate(uint32_t app_id, uint64_t bytes);
+  void release(uint32_t app_id, uint64_t offset);
+  App* find(uint32_t app_id);
+  // Called once every core acknowledged the app's detach: frees everything.
+  void finish_detach(uint32_t app_id);
+  size_t app_count() const { return apps_.size(); }
+  const std::map<uint32_t, std::unique_ptr<App>>& apps() const { return apps_; }
+
+ private:
+  Result<std::unique_ptr<App>> create_app(int socket_fd, const ucred& cred,
+                                          const abi::AttachRequest& request);
+  Status create_context(App& app, int app_eventfd, abi::ContextResponse* response);
+  void start_detach(App& app, const std::string& why);
+  std::optional<uint32_t> next_app_id();
+
+  AppManagerConfig config_;
+  Hooks hooks_;
+  int listen_fd_ = -1;
+  uint32_t last_app_id_ = 0;
+  std::map<uint32_t, std::unique_ptr<App>> apps_;
+};
+
+}  // namespace vtas::fastpath

@@ -1,0 +1,561 @@
+#include "components/fastpath/fast_path_core.h"
+
+#include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include "components/fastpath/flow_lock.h"
+#include "components/fastpath/tcp/tcp.h"
+#include "components/fastpath/segment_builder.h"
+#include "components/wire/wire.h"
+
+namespace vtas::fastpath {
+namespace {
+
+constexpr uint16_t kRxBurst = 32;
+constexpr uint32_t kTxFlowsPerIteration = 32;
+constexpr uint32_t kBumpsPerContext = 32;
+constexpr uint32_t kCommandsPerIteration = 64;
+constexpr uint32_t kAppIdSlots = 65536;
+constexpr size_t kReportBacklog = 4096;
+
+uint64_t monotonic_now_ns() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+void write_eventfd(int fd) {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(fd, &one, sizeof(one));
+}
+
+}  // namespace
+
+FastPathCore::FastPathCore(CoreConfig config, Port& port, FlowTable& flows,
+                           shm::RingConsumer<CoreCommand> commands,
+                           shm::RingProducer<CoreReport> reports, shm::Doorbell own_doorbell,
+                           int control_doorbell_fd)
+    : config_(config),
+      frame_source_{config.local_mac, config.tx_checksum_offload},
+      port_(port),
+      flows_(flows),
+      commands_(std::move(commands)),
+      reports_(std::move(reports)),
+      doorbell_(std::move(own_doorbell)),
+      control_doorbell_fd_(control_doorbell_fd),
+      counters_(flows.core_counters(config.core)),
+      apps_(kAppIdSlots),
+      local_(flows.max_flows()),
+      scheduler_(flows.max_flows()) {
+  dirty_.reserve(flows.max_flows());
+  report_backlog_.reserve(kReportBacklog);
+}
+
+// ---- loop --------------------------------------------------------------------------------------
+
+void FastPathCore::run(const std::atomic<bool>& stop) {
+  last_work_ns_ = monotonic_now_ns();
+  while (!stop.load(std::memory_order_relaxed)) {
+    uint64_t start = monotonic_now_ns();
+    bool busy = iterate(start);
+    uint64_t end = monotonic_now_ns();
+    counters_->loop_cycles += end - start;  // ns here: the load monitor compares busy/total
+    if (busy) {
+      counters_->busy_cycles += end - start;
+      last_work_ns_ = end;
+    } else if (config_.interrupts &&
+               end - last_work_ns_ >= uint64_t{config_.poll_before_sleep_us} * 1000) {
+      sleep_until_work(stop, end);
+    }
+  }
+}
+
+bool FastPathCore::iterate(uint64_t now_ns) {
+  now_us_ = tcp_clock_us(now_ns);
+  bool busy = poll_commands();
+  busy |= poll_rx();
+  busy |= poll_app_queues();
+  busy |= poll_tx(now_ns);
+  flush_app_events();
+  flush_tx();
+  flush_reports();
+  return busy;
+}
+
+bool FastPathCore::sleep_until_work(const std::atomic<bool>& stop, uint64_t now_ns) {
+  // Announce sleep on every ring we consume, then look once more (no lost wake-up: a producer
+  // that pushed after our look sees the announcement and rings the doorbell).
+  bool idle = commands_.prepare_sleep();
+  for (CoreAppContext* c : contexts_) idle = c->atx.prepare_sleep() && idle;
+  idle = idle && dirty_.empty() && report_backlog_.empty() && tx_count_ == 0;
+  uint64_t deadline = scheduler_.next_deadline();
+  if (idle && deadline > now_ns && !stop.load()) {
+    int timeout_ms = static_cast<int>(config_.max_idle_sleep_us / 1000);
+    if (deadline != UINT64_MAX) {
+      timeout_ms = static_cast<int>(std::min<uint64_t>(timeout_ms, (deadline - now_ns) / 1000000));
+    }
+    pollfd fds[2] = {{doorbell_.fd(), POLLIN, 0}, {port_.rx_wakeup_fd(config_.queue), POLLIN, 0}};
+    int nfds = fds[1].fd >= 0 ? 2 : 1;
+    if (nfds == 1) timeout_ms = std::min(timeout_ms, 1);  // cannot hear the NIC: nap briefly
+    port_.enable_rx_wakeup(config_.queue, true);
+    ++counters_->sleeps;
+    ::poll(fds, static_cast<nfds_t>(nfds), timeout_ms);
+    port_.enable_rx_wakeup(config_.queue, false);
+    doorbell_.drain();
+  }
+  commands_.finish_sleep();
+  for (CoreAppContext* c : contexts_) c->atx.finish_sleep();
+  last_work_ns_ = monotonic_now_ns();
+  return idle;
+}
+
+// ---- commands from the control thread ---------------------------------------------------------
+
+bool FastPathCore::poll_commands() {
+  CoreCommand batch[16];
+  uint32_t total = 0;
+  while (total < kCommandsPerIteration) {
+    uint32_t n = commands_.pop_burst(batch, 16);
+    if (n == 0) break;
+    for (uint32_t i = 0; i < n; ++i) execute(batch[i]);
+    total += n;
+  }
+  return total > 0;
+}
+
+void FastPathCore::execute(const CoreCommand& c) {
+  switch (static_cast<CommandType>(c.type)) {
+    case CommandType::kSendFrame: {
+      Packet p{c.data, c.length, static_cast<uint16_t>(c.capacity), 0, 0, c.pointer};
+      if (c.flags & kCommandStampTimestamp) {
+        stamp_tsval(p);
+      }
+      queue_tx(p);
+      break;
+    }
+    case CommandType::kFlowInstalled: {
+      abi::FlowState* fs = flows_.flow(c.flow_id);
+      if (!fs) break;
+      local_[c.flow_id] = FlowLocal{};
+      local_[c.flow_id].context = static_cast<CoreAppContext*>(c.pointer);
+      scheduler_.ready(c.flow_id);
+      break;
+    }
+    case CommandType::kFlowRemove: {
+      if (c.flow_id >= local_.size()) break;
+      scheduler_.remove(c.flow_id);
+      local_[c.flow_id] = FlowLocal{};  // a dirty_ entry left behind is skipped (dirty == false)
+      CoreReport r{};
+      r.type = static_cast<uint8_t>(ReportType::kFlowReleased);
+      r.flow_id = c.flow_id;
+      report_backlog_.push_back(r);
+      break;
+    }
+    case CommandType::kRetransmit: {
+      abi::FlowState* fs = flows_.flow(c.flow_id);
+      if (!fs) break;
+      FlowLock lock(*fs);
+      if (!(fs->flags & abi::kFlowActive) || !tcp::go_back_n(*fs)) break;
+      ++fs->cnt_rexmit_timeouts;
+      ++counters_->retransmits;
+      scheduler_.ready(c.flow_id);
+      break;
+    }
+    case CommandType::kWindowProbe: {
+      abi::FlowState* fs = flows_.flow(c.flow_id);
+      if (!fs) break;
+      FlowLock lock(*fs);
+      if (fs->flags & abi::kFlowActive) send_ack(*fs, tcp::window_probe(*fs, now_us_), nullptr);
+      break;
+    }
+    case CommandType::kSendReset: {
+      abi::FlowState* fs = flows_.flow(c.flow_id);
+      if (!fs) break;
+      FlowLock lock(*fs);
+      send_reset(*fs);
+      break;
+    }
+    case CommandType::kAttachApp:
+      if (c.app_id < apps_.size()) apps_[c.app_id] = AppView{static_cast<uint8_t*>(c.pointer), c.size};
+      break;
+    case CommandType::kDetachApp: {
+      if (c.app_id < apps_.size()) apps_[c.app_id] = AppView{};
+      CoreReport r{};
+      r.type = static_cast<uint8_t>(ReportType::kAppReleased);
+      r.app_id = c.app_id;
+      report_backlog_.push_back(r);
+      break;
+    }
+    case CommandType::kAttachContext:
+      contexts_.push_back(static_cast<CoreAppContext*>(c.pointer));
+      break;
+    case CommandType::kDetachContext: {
+      auto* ctx = static_cast<CoreAppContext*>(c.pointer);
+      contexts_.erase(std::remove(contexts_.begin(), contexts_.end(), ctx), contexts_.end());
+      for (auto& l : local_) {
+        if (l.context == ctx) l.context = nullptr;
+      }
+      CoreReport r{};
+      r.type = static_cast<uint8_t>(ReportType::kContextReleased);
+      r.app_id = c.app_id;
+      r.context_id = c.context_id;
+      report_backlog_.push_back(r);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// ---- receive ----------------------------------------------------------------------------------
+
+bool FastPathCore::poll_rx() {
+  // Leave room in the TX batch for the ACKs these packets may turn into.
+  uint16_t room = static_cast<uint16_t>(std::size(tx_) - tx_count_);
+  uint16_t max = std::min<uint16_t>(kRxBurst, room);
+  if (max == 0) return false;
+  uint16_t n = port_.rx_burst(config_.queue, rx_, max);
+  for (uint16_t i = 0; i < n; ++i) {
+    counters_->rx_packets++;
+    counters_->rx_bytes += rx_[i].length;
+    handle_frame(rx_[i]);
+  }
+  return n > 0;
+}
+
+void FastPathCore::handle_frame(Packet& packet) {
+  wire::Frame frame;
+  bool trusted = config_.trust_rx_checksum &&
+                 (packet.flags & (kPacketIpChecksumGood | kPacketL4ChecksumGood)) ==
+                     (kPacketIpChecksumGood | kPacketL4ChecksumGood);
+  wire::ParseResult parsed = wire::parse_frame(
+      packet.data, packet.length, &frame,
+      trusted ? wire::RxChecksum::kTrustOffload : wire::RxChecksum::kVerify);
+  if (parsed == wire::ParseResult::kOk && frame.kind == wire::FrameKind::kArp) {
+    to_control(packet, 0, 0);
+    return;
+  }
+  if (parsed != wire::ParseResult::kOk || (packet.flags & kPacketChecksumBad)) {
+    // Garbage, bad checksums, fragments, other protocols: counted and dropped.
+    counters_->rx_bad++;
+    port_.free_burst(&packet, 1);
+    return;
+  }
+  FlowKey key{htonl(frame.ip.dst.value), htonl(frame.ip.src.value), htons(frame.tcp.dst_port),
+              htons(frame.tcp.src_port)};
+  if (key.local_ip != config_.local_ip) {
+    counters_->rx_bad++;
+    port_.free_burst(&packet, 1);
+    return;
+  }
+  uint32_t hash = flow_hash(key);
+  uint32_t group = (packet.flags & kPacketRssValid ? packet.rss_hash : hash) % abi::kFlowGroups;
+  int64_t found = flows_.lookup(key, hash);
+  if (found < 0) {
+    to_control(packet, 0, group);
+    return;
+  }
+  uint32_t flow_id = static_cast<uint32_t>(found);
+  abi::FlowState& fs = *flows_.flow(flow_id);
+  FlowLock lock(fs);
+  if (!(fs.flags & abi::kFlowActive) || key_of(fs) != key) {
+    to_control(packet, 0, group);
+    return;
+  }
+  uint8_t* rx_base = app_base(fs.app_id, fs.rx_buffer, fs.rx_len);
+  if (!rx_base) {
+    counters_->rx_bad++;
+    port_.free_burst(&packet, 1);
+    return;
+  }
+  tcp::RxOutcome out =
+      tcp::receive(fs, segment_from(frame, packet.data), now_us_, tcp::RxBuffer{rx_base, fs.rx_len});
+  if (out.has_app_event()) {
+    note_app_event(flow_id, out.app_rx_bump, out.app_rx_pos, out.app_tx_bump, out.app_flags);
+  }
+  if (out.flow_event != tcp::FlowEvent::kNone) {
+    report_flow_event(flow_id, static_cast<uint8_t>(out.flow_event), fs.opaque);
+  }
+  if (out.tx_newly_sendable || out.went_back_n) scheduler_.ready(flow_id);
+  if (out.went_back_n) counters_->retransmits++;
+  if (out.to_slow_path) {
+    to_control(packet, flow_id + 1, fs.flow_group);
+    return;
+  }
+  if (out.send_ack) {
+    send_ack(fs, out.ack, &packet);  // built in the received buffer
+    return;
+  }
+  port_.free_burst(&packet, 1);
+}
+
+void FastPathCore::to_control(Packet& packet, uint32_t flow_plus_one, uint32_t flow_group) {
+  CoreReport r{};
+  r.type = static_cast<uint8_t>(ReportType::kPacket);
+  r.length = packet.length;
+  r.flow_id = flow_plus_one;
+  r.flow_group = flow_group;
+  r.packet_native = packet.native;
+  r.data = packet.data;
+  if (report_backlog_.empty() && reports_.try_push(r)) {
+    reports_pushed_ = true;
+    counters_->exceptions++;
+    return;
+  }
+  // Frames are the one thing we may drop: the peer retransmits.
+  counters_->exception_drops++;
+  port_.free_burst(&packet, 1);
+}
+
+void FastPathCore::report_flow_event(uint32_t flow_id, uint8_t kind, uint64_t opaque) {
+  CoreReport r{};
+  r.type = static_cast<uint8_t>(ReportType::kFlowEvent);
+  r.event = kind;
+  r.flow_id = flow_id;
+  r.opaque = opaque;
+  // Flow events are never dropped: the backlog keeps them until the ring has room.
+  if (report_backlog_.empty() && reports_.try_push(r)) {
+    reports_pushed_ = true;
+    return;
+  }
+  report_backlog_.push_back(r);
+}
+
+void FastPathCore::flush_reports() {
+  if (!report_backlog_.empty()) {
+    uint32_t n = reports_.push_burst(report_backlog_.data(),
+                                     static_cast<uint32_t>(report_backlog_.size()));
+    if (n > 0) {
+      report_backlog_.erase(report_backlog_.begin(), report_backlog_.begin() + n);
+      reports_pushed_ = true;
+    }
+  }
+  if (reports_pushed_ && reports_.consumer_needs_wakeup()) write_eventfd(control_doorbell_fd_);
+  reports_pushed_ = false;
+}
+
+// ---- app events and bumps ---------------------------------------------------------------------
+
+uint8_t* FastPathCore::app_base(uint32_t app_id, uint64_t offset, uint64_t length) const {
+  if (app_id >= apps_.size()) return nullptr;
+  const AppView& app = apps_[app_id];
+  if (!app.base || offset > app.size || length > app.size - offset) return nullptr;
+  return app.base + offset;
+}
+
+CoreAppContext* FastPathCore::context_of(uint32_t flow_id, const abi::FlowState& fs) {
+  FlowLocal& l = local_[flow_id];
+  if (l.context && l.context->app_id == fs.app_id && l.context->context_id == fs.context_id) {
+    return l.context;
+  }
+  // Not told yet (the flow became visible before its install command arrived) or moved.
+  for (CoreAppContext* c : contexts_) {
+    if (c->app_id == fs.app_id && c->context_id == fs.context_id) return l.context = c;
+  }
+  return nullptr;
+}
+
+void FastPathCore::note_app_event(uint32_t flow_id, uint32_t rx_bump, uint32_t rx_pos,
+                                  uint32_t tx_bump, uint8_t flags) {
+  FlowLocal& l = local_[flow_id];
+  if (l.pending_rx_bump == 0) l.pending_rx_pos = rx_pos;  // bumps are contiguous from here
+  l.pending_rx_bump += rx_bump;
+  l.pending_tx_bump += tx_bump;
+  l.pending_flags |= flags;
+  if (!l.dirty) {
+    l.dirty = true;
+    dirty_.push_back(flow_id);
+  }
+}
+
+void FastPathCore::flush_app_events() {
+  size_t kept = 0;
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    uint32_t flow_id = dirty_[i];
+    FlowLocal& l = local_[flow_id];
+    if (!l.dirty) continue;  // flow removed meanwhile
+    abi::FlowState& fs = *flows_.flow(flow_id);
+    CoreAppContext* ctx = context_of(flow_id, fs);
+    if (!ctx) {
+      dirty_[kept++] = flow_id;  // context not attached yet: keep it
+      continue;
+    }
+    abi::ArxEntry e{};
+    e.type = 1;
+    e.flags = l.pending_flags;
+    e.core = config_.core;
+    e.flow_id = flow_id;
+    e.opaque = fs.opaque;
+    e.rx_bump = l.pending_rx_bump;
+    e.rx_pos = l.pending_rx_pos;
+    e.tx_bump = l.pending_tx_bump;
+    if (!ctx->arx.try_push(e)) {
+      // The app is slow: the event stays merged in the flow and goes out later. Never lost.
+      counters_->app_events_dropped++;
+      dirty_[kept++] = flow_id;
+      continue;
+    }
+    ctx->needs_wakeup = true;
+    l.pending_rx_bump = l.pending_tx_bump = 0;
+    l.pending_flags = 0;
+    l.dirty = false;
+  }
+  dirty_.resize(kept);
+  for (CoreAppContext* c : contexts_) {
+    if (c->needs_wakeup && c->arx.consumer_needs_wakeup()) write_eventfd(c->app_doorbell_fd);
+    c->needs_wakeup = false;
+  }
+}
+
+bool FastPathCore::poll_app_queues() {
+  bool busy = false;
+  abi::AtxEntry bumps[kBumpsPerContext];
+  for (CoreAppContext* ctx : contexts_) {
+    uint32_t n = ctx->atx.pop_burst(bumps, kBumpsPerContext);
+    if (n == 0) continue;
+    busy = true;
+    for (uint32_t i = 0; i < n; ++i) {
+      const abi::AtxEntry& b = bumps[i];
+      abi::FlowState* fs = flows_.flow(b.flow_id);
+      // An app may only touch its own flows: anything else is garbage, counted and ignored.
+      if (!fs || fs->app_id != ctx->app_id) {
+        counters_->app_bad_bumps++;
+        continue;
+      }
+      FlowLock lock(*fs);
+      if (!(fs->flags & abi::kFlowActive) || fs->app_id != ctx->app_id) {
+        counters_->app_bad_bumps++;
+        continue;
+      }
+      tcp::BumpOutcome out = tcp::app_bump(*fs, b);
+      if (!out.accepted()) {
+        counters_->app_bad_bumps++;
+        continue;
+      }
+      if (out.tx_newly_sendable) scheduler_.ready(b.flow_id);
+      if (out.send_window_update) send_ack(*fs, tcp::pure_ack(*fs, now_us_), nullptr);
+    }
+  }
+  return busy;
+}
+
+// ---- transmit ---------------------------------------------------------------------------------
+
+bool FastPathCore::poll_tx(uint64_t now_ns) {
+  uint32_t flows[kTxFlowsPerIteration];
+  uint32_t room = static_cast<uint32_t>(std::size(tx_) - tx_count_);
+  uint32_t n = scheduler_.take(now_ns, flows, std::min(room, kTxFlowsPerIteration));
+  for (uint32_t i = 0; i < n; ++i) {
+    abi::FlowState& fs = *flows_.flow(flows[i]);
+    FlowLock lock(fs);
+    if (!(fs.flags & abi::kFlowActive)) continue;
+    if (send_segment(fs)) {
+      // More to send? Come back next turn (round robin), paced if the flow has a rate.
+      if (tcp::has_sendable(fs)) {
+        if (fs.tx_rate_kbps == 0) {
+          scheduler_.ready(flows[i]);
+        } else {
+          uint64_t bits = uint64_t{fs.mss} * 8;
+          uint64_t gap_ns = bits * 1000000ull / fs.tx_rate_kbps;
+          scheduler_.ready_at(flows[i], now_ns + gap_ns);
+        }
+      }
+    }
+  }
+  return n > 0;
+}
+
+bool FastPathCore::send_segment(abi::FlowState& fs) {
+  uint8_t* tx_base = app_base(fs.app_id, fs.tx_buffer, fs.tx_len);
+  if (!tx_base) return false;
+  Packet p;
+  if (port_.alloc_burst(config_.queue, &p, 1) != 1) return false;
+  tcp::TxSegment seg = tcp::next_segment(fs, now_us_);
+  if (!seg.valid) {
+    port_.free_burst(&p, 1);
+    return false;
+  }
+  size_t length = build_flow_segment(p.data, p.capacity, fs, frame_source_, seg.hdr, seg.ect,
+                                     tx_base, seg.payload, seg.len);
+  if (length == 0) {
+    // Cannot happen with MTU-sized buffers; the data stays queued (go-back-N resends it).
+    port_.free_burst(&p, 1);
+    return false;
+  }
+  p.length = static_cast<uint16_t>(length);
+  p.flags = config_.tx_checksum_offload ? uint32_t{kPacketTxChecksumOffload} : 0u;
+  queue_tx(p);
+  return true;
+}
+
+bool FastPathCore::send_ack(abi::FlowState& fs, const tcp::AckFields& hdr, Packet* reuse) {
+  Packet p;
+  if (reuse) {
+    p = *reuse;
+  } else if (port_.alloc_burst(config_.queue, &p, 1) != 1) {
+    return false;
+  }
+  size_t length = build_flow_segment(p.data, p.capacity, fs, frame_source_, hdr, false, nullptr,
+                                     nullptr, 0);
+  if (length == 0) {
+    port_.free_burst(&p, 1);
+    return false;
+  }
+  p.length = static_cast<uint16_t>(length);
+  p.flags = config_.tx_checksum_offload ? uint32_t{kPacketTxChecksumOffload} : 0u;
+  counters_->acks_sent++;
+  queue_tx(p);
+  return true;
+}
+
+void FastPathCore::send_reset(abi::FlowState& fs) {
+  Packet p;
+  if (port_.alloc_burst(config_.queue, &p, 1) != 1) return;
+  size_t length = build_flow_reset(p.data, p.capacity, fs, FrameSource{frame_source_.local_mac, false});
+  if (length == 0) {
+    port_.free_burst(&p, 1);
+    return;
+  }
+  p.length = static_cast<uint16_t>(length);
+  p.flags = 0;
+  queue_tx(p);
+}
+
+void FastPathCore::stamp_tsval(Packet& p) {
+  // Frames from the slow path carry TSval 0: put the fast path's clock in, keep TSecr.
+  wire::Frame f;
+  if (wire::parse_frame(p.data, p.length, &f, wire::RxChecksum::kTrustOffload) != wire::ParseResult::kOk ||
+      f.kind != wire::FrameKind::kTcp || !f.tcp.options.has_timestamps) {
+    return;
+  }
+  wire::rewrite_tcp_timestamps(p.data, p.length, now_us_, f.tcp.options.tsecr,
+                               wire::TxChecksum::kSoftware);
+}
+
+void FastPathCore::queue_tx(Packet& packet) {
+  if (tx_count_ == std::size(tx_)) flush_tx();
+  if (tx_count_ == std::size(tx_)) {
+    port_.free_burst(&packet, 1);  // the NIC is saturated; TCP recovers
+    return;
+  }
+  tx_[tx_count_++] = packet;
+}
+
+void FastPathCore::flush_tx() {
+  if (tx_count_ == 0) return;
+  uint16_t sent = port_.tx_burst(config_.queue, tx_, tx_count_);
+  for (uint16_t i = 0; i < sent; ++i) {
+    counters_->tx_packets++;
+    counters_->tx_bytes += tx_[i].length;
+  }
+  // Unsent packets stay at the front for the next flush (the NIC queue is full).
+  std::memmove(tx_, tx_ + sent, (tx_count_ - sent) * sizeof(Packet));
+  tx_count_ = static_cast<uint16_t>(tx_count_ - sent);
+}
+
+}  // namespace vtas::fastpath

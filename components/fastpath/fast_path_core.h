@@ -1,0 +1,122 @@
+// FastPathCore: one fast-path core's loop, the TAS data loop made explicit:
+//
+//   commands from control  ->  NIC RX burst -> parse -> flow lookup -> TCP receive (tcp/)
+//   -> ACKs built in place -> app events (arx) -> app bumps (atx) -> TX scheduling
+//   -> segments from the apps' tx buffers -> NIC TX burst -> sleep when idle
+//
+// Everything it touches per packet is preallocated: no malloc, no protobuf, no ZeroMQ, no
+// logging. Frames it cannot handle and flow events go to the control thread on a report ring.
+// Driven by a Port, so unit tests and the in-memory benchmark run the very same code.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "components/fastpath/core_apps.h"
+#include "components/fastpath/core_channel.h"
+#include "components/fastpath/flow_table.h"
+#include "components/fastpath/port.h"
+#include "components/fastpath/segment_builder.h"
+#include "components/fastpath/tx_scheduler.h"
+#include "runtime/shm/doorbell.h"
+#include "runtime/shm/spsc_ring.h"
+
+namespace vtas::fastpath {
+
+struct CoreConfig {
+  uint16_t core = 0;
+  wire::MacAddr local_mac;          // source MAC of every frame we build
+  uint16_t queue = 0;               // the port queue this core polls
+  uint32_t local_ip = 0;            // network order; frames to other addresses go to control
+  bool tx_checksum_offload = false;
+  bool trust_rx_checksum = false;   // the NIC verified checksums (flags tell per packet)
+  bool interrupts = true;           // sleep when idle (TAS: unless --fp-no-ints)
+  uint32_t poll_before_sleep_us = 10000;  // TAS --fp-poll-interval-tas
+  uint32_t max_idle_sleep_us = 100000;    // cap on one sleep (timers still fire)
+};
+
+class FastPathCore {
+ public:
+  FastPathCore(CoreConfig config, Port& port, FlowTable& flows,
+               shm::RingConsumer<CoreCommand> commands, shm::RingProducer<CoreReport> reports,
+               shm::Doorbell own_doorbell, int control_doorbell_fd);
+
+  // Loops until `stop` is set (checked every iteration; a sleeping core is woken by its
+  // doorbell).
+  void run(const std::atomic<bool>& stop);
+  // One iteration at time `now_ns`; returns true if it did any work. Tests call this.
+  bool iterate(uint64_t now_ns);
+
+  int doorbell_fd() const { return doorbell_.fd(); }
+  const abi::CoreCounters& counters() const { return *counters_; }
+
+ private:
+  // Core-private state per flow, kept out of the shared FlowState.
+  struct FlowLocal {
+    CoreAppContext* context = nullptr;  // where this flow's app events go
+    uint32_t pending_rx_bump = 0;
+    uint32_t pending_rx_pos = 0;
+    uint32_t pending_tx_bump = 0;
+    uint8_t pending_flags = 0;
+    bool dirty = false;                 // in dirty_ (has an app event to flush)
+  };
+
+  // iteration steps
+  bool poll_commands();
+  bool poll_rx();
+  bool poll_app_queues();
+  bool poll_tx(uint64_t now_ns);
+  void flush_app_events();
+  void flush_tx();
+  void flush_reports();
+  bool sleep_until_work(const std::atomic<bool>& stop, uint64_t now_ns);
+
+  // per packet / per flow
+  void handle_frame(Packet& packet);
+  void to_control(Packet& packet, uint32_t flow_plus_one, uint32_t flow_group);
+  void report_flow_event(uint32_t flow_id, uint8_t kind, uint64_t opaque);
+  void note_app_event(uint32_t flow_id, uint32_t rx_bump, uint32_t rx_pos, uint32_t tx_bump,
+                      uint8_t flags);
+  bool send_segment(abi::FlowState& fs);
+  // Sends an ACK with the TCP core's header fields, in `reuse` (a received buffer) if given.
+  bool send_ack(abi::FlowState& fs, const tcp::AckFields& hdr, Packet* reuse);
+  void send_reset(abi::FlowState& fs);
+  void stamp_tsval(Packet& packet);
+  void queue_tx(Packet& packet);
+  CoreAppContext* context_of(uint32_t flow_id, const abi::FlowState& fs);
+  uint8_t* app_base(uint32_t app_id, uint64_t offset, uint64_t length) const;
+  void execute(const CoreCommand& command);
+
+  CoreConfig config_;
+  FrameSource frame_source_;
+  Port& port_;
+  FlowTable& flows_;
+  shm::RingConsumer<CoreCommand> commands_;
+  shm::RingProducer<CoreReport> reports_;
+  shm::Doorbell doorbell_;
+  int control_doorbell_fd_;
+  abi::CoreCounters* counters_;
+
+  struct AppView {
+    uint8_t* base = nullptr;
+    uint64_t size = 0;
+  };
+  std::vector<AppView> apps_;                 // by app id
+  std::vector<CoreAppContext*> contexts_;     // polled for atx bumps
+  std::vector<FlowLocal> local_;              // by flow id
+  std::vector<uint32_t> dirty_;               // flows with pending app events
+  std::vector<CoreReport> report_backlog_;    // reports that did not fit the ring yet
+  TxScheduler scheduler_;
+  Packet rx_[32];
+  Packet tx_[64];
+  uint16_t tx_count_ = 0;
+  bool reports_pushed_ = false;
+  uint64_t last_work_ns_ = 0;
+  uint32_t now_us_ = 0;
+};
+
+// The fast path's TCP clock: CLOCK_MONOTONIC in microseconds, truncated to 32 bits (TSval).
+inline uint32_t tcp_clock_us(uint64_t now_ns) { return static_cast<uint32_t>(now_ns / 1000); }
+
+}  // namespace vtas::fastpath

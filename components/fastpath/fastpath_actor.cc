@@ -1,0 +1,680 @@
+#include "components/fastpath/fastpath_actor.h"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "components/fastpath/dpdk_port.h"
+#include "components/fastpath/flow_lock.h"
+#include "components/wire/wire.h"
+#include "proto/arp.pb.h"
+#include "runtime/shm/abi.h"
+
+namespace vtas::fastpath {
+namespace {
+
+using std::chrono::milliseconds;
+
+abi::AppEvent to_app_event(const AppNotify& m) {
+  abi::AppEvent e{};
+  e.type = static_cast<uint8_t>(m.type());
+  e.status = static_cast<int16_t>(m.status());
+  e.request_id = m.request_id();
+  e.opaque = m.opaque();
+  e.flow_id = m.flow_id();
+  e.listener_id = m.listener_id();
+  e.local_ip = htonl(m.local_ip());
+  e.remote_ip = htonl(m.remote_ip());
+  e.local_port = htons(static_cast<uint16_t>(m.local_port()));
+  e.remote_port = htons(static_cast<uint16_t>(m.remote_port()));
+  return e;
+}
+
+void add_counter(supervisor::StatsReport* report, const std::string& name, uint64_t value) {
+  auto* c = report->add_counters();
+  c->set_name(name);
+  c->set_value(value);
+}
+
+}  // namespace
+
+FastPathActor::FastPathActor(std::string name, FastPathConfig config, std::unique_ptr<Port> port)
+    : Actor(std::move(name)), config_(std::move(config)), port_(std::move(port)) {
+  on(&FastPathActor::handle_install_flow);
+  on(&FastPathActor::handle_remove_flow);
+  on(&FastPathActor::handle_packet_out);
+  on(&FastPathActor::handle_app_notify);
+  on(&FastPathActor::handle_flow_query);
+  on(&FastPathActor::handle_retransmit);
+  on(&FastPathActor::handle_window_probe);
+  on(&FastPathActor::handle_actor_event);
+}
+
+FastPathActor::FastPathActor(std::string name, const manifest::Manifest& manifest)
+    : FastPathActor(std::move(name), FastPathConfig{}) {
+  manifest_ = manifest;
+}
+
+FastPathActor::~FastPathActor() { on_stop(); }
+
+// ---- start-up ----------------------------------------------------------------------------------
+
+Status FastPathActor::on_start() {
+  if (manifest_) {
+    auto config = fast_path_config(*manifest_);
+    if (!config) return config.error();
+    config_ = std::move(*config);
+  }
+  auto doorbell = shm::Doorbell::create();
+  if (!doorbell) return doorbell.error();
+  control_doorbell_.emplace(std::move(*doorbell));
+  if (Status s = open_port(); !s) return s;
+  if (Status s = create_flow_table(); !s) return s;
+  if (Status s = start_cores(); !s) return s;
+  if (Status s = start_app_manager(); !s) return s;
+  watch_fd(control_doorbell_->fd(), [this] {
+    control_doorbell_->drain();
+    drain_reports();
+    apps_->drain_requests([this](auto& app, auto& ctx, const abi::AppRequest& r) {
+      relay_request(app, ctx, r);
+    });
+  });
+  // Reports and requests are also drained on a slow timer: a doorbell is an optimisation,
+  // never the only way work gets noticed.
+  every(milliseconds(100), [this] {
+    drain_reports();
+    apps_->drain_requests([this](auto& app, auto& ctx, const abi::AppRequest& r) {
+      relay_request(app, ctx, r);
+    });
+  });
+  announce_mac();
+  log().info("serving {} on {} (mac {}) with {} core(s); apps attach at {}/app.sock",
+             wire::to_string(config_.local_ip), port_->name(), wire::to_string(port_->mac()),
+             cores_.size(), config_.runtime_dir);
+  return Status();
+}
+
+Status FastPathActor::open_port() {
+  if (port_) return Status();
+  if (Status s = init_dpdk_eal(config_.eal_args); !s) return s;
+  dpdk_initialised_ = true;
+  DpdkPortConfig pc;
+  pc.device = config_.device;
+  pc.queues = static_cast<uint16_t>(config_.cores);
+  pc.tx_checksum_offload = config_.tx_checksum_offload;
+  pc.vlan_strip = config_.vlan_strip;
+  pc.rx_interrupts = config_.interrupts;
+  auto port = DpdkPort::open(pc);
+  if (!port) return port.error();
+  port_ = std::move(*port);
+  return Status();
+}
+
+Status FastPathActor::create_flow_table() {
+  uint64_t bytes = FlowTable::region_bytes(config_.max_flows);
+  std::string path = config_.runtime_dir + "/flows";
+  auto region = shm::Region::create_file(path, bytes, 0600);
+  if (!region) return region.error();
+  flow_region_.emplace(std::move(*region));
+  auto table = FlowTable::create(*flow_region_, config_.max_flows);
+  if (!table) return table.error();
+  flows_.emplace(std::move(*table));
+  // Steering: every flow group to core 0 .. cores-1 round robin (TAS issue #13: initialise it
+  // whatever the autoscale setting). Queues follow the same mapping where RSS exists.
+  uint32_t queues = port_->capabilities().queues;
+  for (uint32_t g = 0; g < abi::kFlowGroups; ++g) {
+    flows_->steering()[g] = static_cast<uint8_t>(g % std::min(config_.cores, queues));
+    port_->steer(static_cast<uint16_t>(g), static_cast<uint16_t>(g % queues));
+  }
+  flows_->header()->cores_active = std::min(config_.cores, queues);
+  return Status();
+}
+
+Status FastPathActor::start_cores() {
+  uint32_t count = std::min<uint32_t>(config_.cores, port_->capabilities().queues);
+  for (uint32_t i = 0; i < count; ++i) {
+    auto core = std::make_unique<Core>();
+    size_t cmd_bytes = shm::ring_bytes(config_.command_ring);
+    size_t rep_bytes = shm::ring_bytes(config_.report_ring);
+    core->memory.reset(static_cast<uint8_t*>(std::aligned_alloc(64, cmd_bytes + rep_bytes)));
+    uint8_t* cmd_mem = core->memory.get();
+    uint8_t* rep_mem = cmd_mem + cmd_bytes;
+    if (Status s = shm::ring_init(cmd_mem, cmd_bytes, config_.command_ring); !s) return s;
+    if (Status s = shm::ring_init(rep_mem, rep_bytes, config_.report_ring); !s) return s;
+    std::string n = "core" + std::to_string(i);
+    auto cmd_p = shm::RingProducer<CoreCommand>::attach(cmd_mem, cmd_bytes, config_.command_ring, n + " commands");
+    auto cmd_c = shm::RingConsumer<CoreCommand>::attach(cmd_mem, cmd_bytes, config_.command_ring, n + " commands");
+    auto rep_p = shm::RingProducer<CoreReport>::attach(rep_mem, rep_bytes, config_.report_ring, n + " reports");
+    auto rep_c = shm::RingConsumer<CoreReport>::attach(rep_mem, rep_bytes, config_.report_ring, n + " reports");
+    if (!cmd_p || !cmd_c || !rep_p || !rep_c) return make_error("cannot attach core rings");
+    auto doorbell = shm::Doorbell::create();
+    if (!doorbell) return doorbell.error();
+    core->doorbell_fd = doorbell->fd();
+    core->command_producer = std::make_unique<shm::RingProducer<CoreCommand>>(std::move(*cmd_p));
+    core->report_consumer = std::make_unique<shm::RingConsumer<CoreReport>>(std::move(*rep_c));
+    CoreConfig cc;
+    cc.core = static_cast<uint16_t>(i);
+    cc.queue = static_cast<uint16_t>(i);
+    cc.local_ip = htonl(config_.local_ip.value);
+    cc.local_mac = port_->mac();
+    cc.tx_checksum_offload = port_->capabilities().tx_checksum_offload;
+    cc.trust_rx_checksum = port_->capabilities().rx_checksum_offload;
+    cc.interrupts = config_.interrupts;
+    cc.poll_before_sleep_us = config_.poll_interval_us;
+    core->core = std::make_unique<FastPathCore>(cc, *port_, *flows_, std::move(*cmd_c), std::move(*rep_p),
+                                                std::move(*doorbell), control_doorbell_->fd());
+    cores_.push_back(std::move(core));
+  }
+  for (auto& core : cores_) {
+    FastPathCore* c = core->core.get();
+    core->thread = std::thread([this, c] { c->run(stopping_); });
+  }
+  return Status();
+}
+
+Status FastPathActor::start_app_manager() {
+  AppManagerConfig ac;
+  ac.socket_path = config_.runtime_dir + "/app.sock";
+  ac.region_size = config_.app_region_size;
+  ac.hugepages = config_.hugepages;
+  ac.num_cores = static_cast<uint32_t>(cores_.size());
+  ac.kin_capacity = config_.kin_entries;
+  ac.kout_capacity = config_.kout_entries;
+  ac.local_ip = htonl(config_.local_ip.value);
+  ac.local_mac = port_->mac();
+  for (auto& core : cores_) ac.core_doorbell_fds.push_back(core->doorbell_fd);
+  ac.control_doorbell_fd = control_doorbell_->fd();
+  AppManager::Hooks hooks;
+  hooks.watch_app_socket = [this](int fd, uint32_t app_id) {
+    watch_fd(fd, [this, app_id] { apps_->on_app_socket(app_id); });
+  };
+  hooks.unwatch = [this](int fd) { unwatch_fd(fd); };
+  hooks.attached = [this](AppManager::App& app) {
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      CoreCommand cmd{};
+      cmd.type = static_cast<uint8_t>(CommandType::kAttachApp);
+      cmd.app_id = app.id;
+      cmd.pointer = app.region.base();
+      cmd.size = app.region.size();
+      command(c, cmd);
+    }
+    AppAttached m;
+    m.set_app_id(app.id);
+    m.set_pid(static_cast<uint32_t>(app.pid));
+    m.set_uid(app.uid);
+    send(kConnActor, m);
+  };
+  hooks.context_created = [this](AppManager::App& app, AppManager::Context& ctx) {
+    for (uint32_t c = 0; c < cores_.size(); ++c) {
+      CoreCommand cmd{};
+      cmd.type = static_cast<uint8_t>(CommandType::kAttachContext);
+      cmd.app_id = app.id;
+      cmd.context_id = ctx.id;
+      cmd.pointer = ctx.per_core[c];
+      command(c, cmd);
+    }
+  };
+  hooks.detaching = [this](AppManager::App& app) { app_detaching(app); };
+  apps_ = std::make_unique<AppManager>(std::move(ac), std::move(hooks));
+  if (Status s = apps_->listen(); !s) return s;
+  watch_fd(apps_->listen_fd(), [this] { apps_->accept_pending(); });
+  return Status();
+}
+
+void FastPathActor::on_stop() {
+  if (stopping_.exchange(true)) return;
+  for (auto& core : cores_) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(core->doorbell_fd, &one, sizeof(one));
+  }
+  for (auto& core : cores_) {
+    if (core->thread.joinable()) core->thread.join();
+  }
+  apps_.reset();
+  cores_.clear();
+  port_.reset();
+  if (flow_region_) {
+    std::string path = config_.runtime_dir + "/flows";
+    flows_.reset();
+    flow_region_.reset();
+    ::unlink(path.c_str());
+  }
+  if (dpdk_initialised_) cleanup_dpdk_eal();
+}
+
+// ---- cores ---------------------------------------------------------------------------------------
+
+uint32_t FastPathActor::core_of_group(uint32_t flow_group) const {
+  uint32_t core = flows_->steering()[flow_group % abi::kFlowGroups];
+  return core < cores_.size() ? core : 0;
+}
+
+bool FastPathActor::command(uint32_t core, const CoreCommand& c) {
+  Core& k = *cores_[core];
+  if (!k.command_producer->try_push(c)) {
+    log().error("core {} command ring is full: command {} dropped", core, c.type);
+    return false;
+  }
+  if (k.command_producer->consumer_needs_wakeup()) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(k.doorbell_fd, &one, sizeof(one));
+  }
+  return true;
+}
+
+bool FastPathActor::prepare_to_wait() {
+  bool idle = true;
+  for (auto& core : cores_) idle = core->report_consumer->prepare_sleep() && idle;
+  return idle && kin_backlog_.empty();
+}
+
+void FastPathActor::after_wait() {
+  for (auto& core : cores_) core->report_consumer->finish_sleep();
+  drain_reports();
+  // Events that did not fit an app's kin ring: retry now.
+  if (!kin_backlog_.empty()) {
+    std::vector<std::pair<uint32_t, abi::AppEvent>> retry;
+    retry.swap(kin_backlog_);
+    for (auto& [key, event] : retry) {
+      if (!apps_->post_event(key >> 16, key & 0xffff, event) && apps_->find(key >> 16)) {
+        kin_backlog_.emplace_back(key, event);
+      }
+    }
+  }
+}
+
+void FastPathActor::drain_reports() {
+  CoreReport batch[32];
+  for (uint32_t c = 0; c < cores_.size(); ++c) {
+    for (int rounds = 0; rounds < 64; ++rounds) {
+      uint32_t n = cores_[c]->report_consumer->pop_burst(batch, 32);
+      if (n == 0) break;
+      for (uint32_t i = 0; i < n; ++i) handle_report(c, batch[i]);
+    }
+  }
+}
+
+void FastPathActor::handle_report(uint32_t core, const CoreReport& r) {
+  switch (static_cast<ReportType>(r.type)) {
+    case ReportType::kPacket: {
+      Packet p{r.data, r.length, 0, 0, 0, r.packet_native};
+      PacketIn m;
+      m.set_frame(r.data, r.length);
+      m.set_core(core);
+      m.set_flow_group(r.flow_group);
+      m.set_flow_id(r.flow_id);
+      port_->free_burst(&p, 1);
+      // ARP frames go to arp, everything else (TCP) to conn.
+      bool arp = r.length >= 14 && r.data[12] == 0x08 && r.data[13] == 0x06;
+      if (arp) {
+        ++frames_to_arp_;
+        send(kArpActor, m);
+      } else {
+        ++frames_to_conn_;
+        send(kConnActor, m);
+      }
+      break;
+    }
+    case ReportType::kFlowEvent: {
+      FlowEvent m;
+      m.set_flow_id(r.flow_id);
+      m.set_kind(static_cast<FlowEvent::Kind>(r.event));
+      m.set_opaque(r.opaque);
+      send(kConnActor, m);
+      break;
+    }
+    case ReportType::kFlowReleased: {
+      auto found = removals_.find(r.flow_id);
+      if (found == removals_.end()) break;
+      apps_->release(found->second.app_id, found->second.rx_buffer);
+      apps_->release(found->second.app_id, found->second.tx_buffer);
+      removals_.erase(found);
+      if (abi::FlowState* fs = flows_->flow(r.flow_id)) {
+        FlowLock lock(*fs);
+        uint32_t held = fs->lock;
+        std::memset(static_cast<void*>(fs), 0, sizeof(*fs));
+        fs->lock = held;
+      }
+      flows_->release_id(r.flow_id);
+      break;
+    }
+    case ReportType::kAppReleased: {
+      auto found = detach_acks_.find(r.app_id);
+      if (found == detach_acks_.end() || --found->second > 0) break;
+      detach_acks_.erase(found);
+      apps_->finish_detach(r.app_id);
+      AppDetached m;
+      m.set_app_id(r.app_id);
+      send(kConnActor, m);
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+// ---- apps ----------------------------------------------------------------------------------------
+
+void FastPathActor::relay_request(AppManager::App& app, AppManager::Context& ctx,
+                                  const abi::AppRequest& r) {
+  AppRequestIn m;
+  m.set_app_id(app.id);
+  m.set_context_id(ctx.id);  // the ring it came on, not what the app claims
+  m.set_type(static_cast<AppRequestIn::Type>(r.type));
+  if (r.type == 0 || r.type > static_cast<uint8_t>(abi::AppRequestType::kRequestScale)) {
+    ++app.bad_requests;
+    return;
+  }
+  m.set_request_id(r.request_id);
+  m.set_opaque(r.opaque);
+  m.set_flow_id(r.flow_id);
+  m.set_listener_id(r.listener_id);
+  m.set_remote_ip(ntohl(r.remote_ip));
+  m.set_local_ip(ntohl(r.local_ip));
+  m.set_remote_port(ntohs(r.remote_port));
+  m.set_local_port(ntohs(r.local_port));
+  m.set_backlog(r.backlog);
+  m.set_new_context(r.new_context);
+  m.set_cores(r.cores);
+  m.set_reset(r.flags & abi::kCloseReset);
+  m.set_reuse_port(r.flags & abi::kListenReusePort);
+  unanswered_[{app.id, ctx.id, r.request_id}] = m;
+  send(kConnActor, m);
+}
+
+bool FastPathActor::post_notify(const AppNotify& m, uint32_t flow_id, uint32_t core) {
+  abi::AppEvent e = to_app_event(m);
+  if (flow_id != UINT32_MAX) {
+    if (abi::FlowState* fs = flows_->flow(flow_id)) {
+      e.flow_id = flow_id;
+      e.rx_buffer = fs->rx_buffer;
+      e.tx_buffer = fs->tx_buffer;
+      e.rx_len = fs->rx_len;
+      e.tx_len = fs->tx_len;
+      e.core = static_cast<uint16_t>(core);
+    }
+  }
+  if (m.request_id() != 0) unanswered_.erase({m.app_id(), m.context_id(), m.request_id()});
+  if (apps_->post_event(m.app_id(), m.context_id(), e)) return true;
+  if (apps_->find(m.app_id())) kin_backlog_.emplace_back(m.app_id() << 16 | m.context_id(), e);
+  return false;
+}
+
+void FastPathActor::app_detaching(AppManager::App& app) {
+  // Reset the app's connections, then release its contexts and region on every core. Each
+  // core executes commands in order, so its kAppReleased comes after its flow releases.
+  for (uint32_t id = 0; id < flows_->max_flows(); ++id) {
+    abi::FlowState* fs = flows_->flow(id);
+    if ((fs->flags & abi::kFlowActive) && fs->app_id == app.id) remove_flow(id, true);
+  }
+  for (auto it = unanswered_.begin(); it != unanswered_.end();) {
+    it = std::get<0>(it->first) == app.id ? unanswered_.erase(it) : std::next(it);
+  }
+  detach_acks_[app.id] = static_cast<uint32_t>(cores_.size());
+  for (uint32_t c = 0; c < cores_.size(); ++c) {
+    for (auto& ctx : app.contexts) {
+      CoreCommand cmd{};
+      cmd.type = static_cast<uint8_t>(CommandType::kDetachContext);
+      cmd.app_id = app.id;
+      cmd.context_id = ctx->id;
+      cmd.pointer = ctx->per_core[c];
+      command(c, cmd);
+    }
+    CoreCommand cmd{};
+    cmd.type = static_cast<uint8_t>(CommandType::kDetachApp);
+    cmd.app_id = app.id;
+    command(c, cmd);
+  }
+}
+
+// ---- flows ---------------------------------------------------------------------------------------
+
+void FastPathActor::handle_install_flow(const InstallFlow& m, const Incoming& in) {
+  FlowInstalled answer;
+  auto fail = [&](int err, const std::string& why) {
+    answer.set_ok(false);
+    answer.set_errno_value(-err);
+    answer.set_error(why);
+    reply(in, answer);
+  };
+  AppManager::App* app = apps_->find(m.app_id());
+  if (!app || app->detaching || m.context_id() >= app->contexts.size()) {
+    return fail(ENOENT, "no app " + std::to_string(m.app_id()) + " context " + std::to_string(m.context_id()));
+  }
+  FlowKey key{htonl(m.local_ip()), htonl(m.remote_ip()), htons(static_cast<uint16_t>(m.local_port())),
+              htons(static_cast<uint16_t>(m.remote_port()))};
+  uint32_t hash = flow_hash(key);
+  if (flows_->lookup(key, hash) >= 0) return fail(EEXIST, "the 4-tuple already has a flow");
+  uint32_t rx_len = m.rx_len() ? m.rx_len() : config_.rx_buffer;
+  uint32_t tx_len = m.tx_len() ? m.tx_len() : config_.tx_buffer;
+  auto id = flows_->allocate_id();
+  if (!id) return fail(ENOSPC, "flow table full");
+  auto rx = apps_->allocate(m.app_id(), rx_len);
+  auto tx = rx ? apps_->allocate(m.app_id(), tx_len) : std::nullopt;
+  if (!rx || !tx) {
+    if (rx) apps_->release(m.app_id(), *rx);
+    flows_->release_id(*id);
+    return fail(ENOMEM, "the app's region has no room for the connection buffers");
+  }
+  uint32_t core = core_of_group(m.flow_group());
+  abi::FlowState& fs = *flows_->flow(*id);
+  {
+    FlowLock lock(fs);
+    uint32_t held = fs.lock;
+    std::memset(static_cast<void*>(&fs), 0, sizeof(fs));
+    fs.lock = held;
+    fs.opaque = m.opaque();
+    fs.rx_buffer = *rx;
+    fs.tx_buffer = *tx;
+    fs.rx_len = rx_len;
+    fs.tx_len = tx_len;
+    fs.local_ip = key.local_ip;
+    fs.remote_ip = key.remote_ip;
+    fs.local_port = key.local_port;
+    fs.remote_port = key.remote_port;
+    std::memcpy(fs.remote_mac, m.remote_mac().data(), std::min<size_t>(6, m.remote_mac().size()));
+    fs.app_id = static_cast<uint16_t>(m.app_id());
+    fs.context_id = static_cast<uint16_t>(m.context_id());
+    fs.flow_group = static_cast<uint16_t>(m.flow_group() % abi::kFlowGroups);
+    fs.mss = static_cast<uint16_t>(m.mss() ? m.mss() : 536);
+    fs.snd_wscale = static_cast<uint8_t>(std::min<uint32_t>(m.snd_wscale(), 14));
+    fs.rcv_wscale = static_cast<uint8_t>(std::min<uint32_t>(m.rcv_wscale(), 14));
+    fs.rx_avail = rx_len;
+    fs.rx_next_seq = m.rx_next_seq();
+    fs.rx_remote_avail = m.remote_window();
+    fs.tx_next_seq = m.tx_next_seq();
+    fs.ts_recent = m.ts_recent();
+    fs.tx_rate_kbps = m.tx_rate_kbps();
+    fs.snd_wl1 = m.rx_next_seq() - 1;
+    fs.snd_wl2 = m.tx_next_seq();
+    fs.rx_adv_right = m.rx_next_seq() + (rx_len >> fs.rcv_wscale << fs.rcv_wscale);
+    fs.last_ack_us = tcp_clock_us(static_cast<uint64_t>(now().time_since_epoch().count()));
+    uint32_t flags = abi::kFlowActive;
+    if (m.timestamps()) flags |= abi::kFlowTimestamps;
+    if (m.ecn()) flags |= abi::kFlowEcn;
+    std::atomic_ref<uint32_t>(fs.flags).store(flags, std::memory_order_release);
+  }
+  if (!flows_->publish(*id, hash)) {
+    apps_->release(m.app_id(), *rx);
+    apps_->release(m.app_id(), *tx);
+    fs.flags = 0;
+    flows_->release_id(*id);
+    return fail(ENOSPC, "flow hash index full around this key");
+  }
+  CoreCommand cmd{};
+  cmd.type = static_cast<uint8_t>(CommandType::kFlowInstalled);
+  cmd.flow_id = *id;
+  cmd.pointer = app->contexts[m.context_id()]->per_core[core];
+  command(core, cmd);
+  if (m.has_packet() && !m.packet().frame().empty()) {
+    send_frame(m.packet().frame(), core, m.packet().stamp_timestamp());
+  }
+  if (m.has_notify()) post_notify(m.notify(), *id, core);
+  answer.set_ok(true);
+  answer.set_flow_id(*id);
+  answer.set_core(core);
+  reply(in, answer);
+}
+
+void FastPathActor::remove_flow(uint32_t flow_id, bool send_reset) {
+  abi::FlowState* fs = flows_->flow(flow_id);
+  if (!fs || removals_.count(flow_id)) return;
+  uint32_t core;
+  {
+    FlowLock lock(*fs);
+    if (!(fs->flags & abi::kFlowActive)) return;
+    flows_->unpublish(flow_id, flow_hash(key_of(*fs)));
+    core = core_of_group(fs->flow_group);
+    removals_[flow_id] = PendingRemoval{fs->app_id, fs->rx_buffer, fs->tx_buffer};
+  }
+  if (send_reset) {
+    CoreCommand rst{};
+    rst.type = static_cast<uint8_t>(CommandType::kSendReset);
+    rst.flow_id = flow_id;
+    command(core, rst);
+  }
+  {
+    FlowLock lock(*fs);
+    std::atomic_ref<uint32_t>(fs->flags).fetch_and(~abi::kFlowActive, std::memory_order_release);
+  }
+  CoreCommand cmd{};
+  cmd.type = static_cast<uint8_t>(CommandType::kFlowRemove);
+  cmd.flow_id = flow_id;
+  command(core, cmd);
+}
+
+void FastPathActor::handle_remove_flow(const RemoveFlow& m, const Incoming& in) {
+  abi::FlowState* fs = flows_->flow(m.flow_id());
+  supervisor::Ack ack;
+  if (!fs || !(fs->flags & abi::kFlowActive)) {
+    ack.set_ok(false);
+    ack.set_error("no active flow " + std::to_string(m.flow_id()));
+  } else {
+    remove_flow(m.flow_id(), m.send_reset());
+    ack.set_ok(true);
+  }
+  if (m.has_notify()) post_notify(m.notify(), UINT32_MAX, 0);
+  if (in.header().kind() == MESSAGE_KIND_REQUEST) reply(in, ack);
+}
+
+bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool stamp) {
+  if (frame.size() < 14 || frame.size() > 9000) return false;
+  Packet p;
+  if (port_->alloc_burst(static_cast<uint16_t>(core), &p, 1) != 1) {
+    ++frames_dropped_;
+    return false;
+  }
+  if (frame.size() > p.capacity) {
+    port_->free_burst(&p, 1);
+    return false;
+  }
+  std::memcpy(p.data, frame.data(), frame.size());
+  CoreCommand cmd{};
+  cmd.type = static_cast<uint8_t>(CommandType::kSendFrame);
+  cmd.flags = stamp ? kCommandStampTimestamp : 0;
+  cmd.length = static_cast<uint16_t>(frame.size());
+  cmd.pointer = p.native;
+  cmd.data = p.data;
+  cmd.capacity = p.capacity;
+  if (!command(core, cmd)) {
+    port_->free_burst(&p, 1);
+    return false;
+  }
+  return true;
+}
+
+void FastPathActor::handle_packet_out(const PacketOut& m, const Incoming&) {
+  send_frame(m.frame(), core_of_group(m.flow_group()), m.stamp_timestamp());
+}
+
+void FastPathActor::handle_app_notify(const AppNotify& m, const Incoming&) {
+  uint32_t flow = m.flow_id() != 0 || m.type() == AppNotify::TYPE_ACCEPTED ? m.flow_id() : UINT32_MAX;
+  if (m.type() != AppNotify::TYPE_ACCEPTED && m.type() != AppNotify::TYPE_CONN_OPENED) flow = UINT32_MAX;
+  post_notify(m, flow, 0);
+}
+
+void FastPathActor::handle_flow_query(const FlowQuery& m, const Incoming& in) {
+  FlowInfo info;
+  if (abi::FlowState* fs = flows_->flow(m.flow_id())) {
+    FlowLock lock(*fs);
+    info.set_ok(fs->flags & abi::kFlowActive);
+    info.set_flow_id(m.flow_id());
+    info.set_flags(fs->flags);
+    info.set_rx_next_seq(fs->rx_next_seq);
+    info.set_tx_next_seq(fs->tx_next_seq);
+    info.set_tx_sent(fs->tx_sent);
+    info.set_tx_avail(fs->tx_avail);
+    info.set_rtt_us(fs->rtt_us);
+  }
+  reply(in, info);
+}
+
+void FastPathActor::handle_retransmit(const Retransmit& m, const Incoming&) {
+  abi::FlowState* fs = flows_->flow(m.flow_id());
+  if (!fs) return;
+  CoreCommand cmd{};
+  cmd.type = static_cast<uint8_t>(CommandType::kRetransmit);
+  cmd.flow_id = m.flow_id();
+  command(core_of_group(fs->flow_group), cmd);
+}
+
+void FastPathActor::handle_window_probe(const WindowProbe& m, const Incoming&) {
+  abi::FlowState* fs = flows_->flow(m.flow_id());
+  if (!fs) return;
+  CoreCommand cmd{};
+  cmd.type = static_cast<uint8_t>(CommandType::kWindowProbe);
+  cmd.flow_id = m.flow_id();
+  command(core_of_group(fs->flow_group), cmd);
+}
+
+void FastPathActor::announce_mac() {
+  arp::SetLocalMac m;
+  wire::MacAddr mac = port_->mac();
+  m.set_mac(mac.bytes.data(), mac.bytes.size());
+  send(kArpActor, m);
+}
+
+void FastPathActor::handle_actor_event(const supervisor::ActorEvent& m, const Incoming&) {
+  if (m.kind() != supervisor::ActorEvent::KIND_STARTED) return;
+  if (m.actor() == kArpActor) {
+    announce_mac();  // a new arp incarnation knows nothing about us yet
+    return;
+  }
+  if (m.actor() != kConnActor) return;
+  // conn is back: whatever it had not answered is asked again (it dedups by request id).
+  log().info("conn restarted: resending {} unanswered app requests", unanswered_.size());
+  for (const auto& [key, request] : unanswered_) send(kConnActor, request);
+}
+
+void FastPathActor::fill_stats(supervisor::StatsReport* report) {
+  add_counter(report, "apps", apps_ ? apps_->app_count() : 0);
+  add_counter(report, "flows", flows_ ? flows_->flows_in_use() : 0);
+  add_counter(report, "frames_to_conn", frames_to_conn_);
+  add_counter(report, "frames_to_arp", frames_to_arp_);
+  add_counter(report, "frames_out_dropped", frames_dropped_);
+  add_counter(report, "unanswered_app_requests", unanswered_.size());
+  if (!flows_) return;
+  auto* table = report->add_tables();
+  table->set_name("cores");
+  for (const char* col : {"core", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "exceptions",
+                          "exception_drops", "rx_bad", "acks", "retransmits", "sleeps", "bad_app_bumps"}) {
+    table->add_columns(col);
+  }
+  for (uint32_t c = 0; c < cores_.size(); ++c) {
+    const abi::CoreCounters& k = *flows_->core_counters(c);
+    auto* row = table->add_rows();
+    for (uint64_t v : {uint64_t{c}, k.rx_packets, k.rx_bytes, k.tx_packets, k.tx_bytes, k.exceptions,
+                       k.exception_drops, k.rx_bad, k.acks_sent, k.retransmits, k.sleeps, k.app_bad_bumps}) {
+      row->add_cells(std::to_string(v));
+    }
+  }
+}
+
+void register_actors(ActorRegistry& registry) {
+  registry.add("fastpath", [](const ActorSpec& spec) {
+    return std::make_unique<FastPathActor>(spec.actor.name(), spec.manifest);
+  });
+}
+
+}  // namespace vtas::fastpath

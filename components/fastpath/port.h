@@ -1,0 +1,68 @@
+// Port: the seam between the fast path and the NIC. The data loop only ever sees this small
+// interface, so DPDK stays behind one implementation (DpdkPort, linked privately) and unit
+// tests and benchmarks drive the same loop with an in-memory MemoryPort.
+//
+// Packets are described by `Packet` handles filled per burst. A port owns the buffers; the
+// loop gets them from rx_burst/alloc_burst and gives every one back through tx_burst (sent,
+// or still owned by the caller when not accepted) or free_burst.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "components/wire/address.h"
+
+namespace vtas::fastpath {
+
+// Packet::flags bits.
+enum PacketFlags : uint32_t {
+  kPacketRssValid = 1u << 0,        // rss_hash holds the NIC's RSS hash
+  kPacketIpChecksumGood = 1u << 1,  // the NIC verified the IPv4 header checksum
+  kPacketL4ChecksumGood = 1u << 2,  // the NIC verified the TCP checksum
+  kPacketChecksumBad = 1u << 3,     // the NIC found a bad checksum
+  kPacketTxChecksumOffload = 1u << 8,  // TX: NIC computes IPv4 + TCP checksums (pseudo-header
+                                       // sum already in the TCP checksum field)
+};
+
+struct Packet {
+  uint8_t* data = nullptr;  // first byte of the Ethernet frame
+  uint16_t length = 0;      // frame length
+  uint16_t capacity = 0;    // bytes writable from data (for building frames in place)
+  uint32_t flags = 0;
+  uint32_t rss_hash = 0;
+  void* native = nullptr;   // the port's own buffer (rte_mbuf*), opaque to the loop
+};
+
+struct PortCapabilities {
+  bool tx_checksum_offload = false;
+  bool rx_checksum_offload = false;
+  bool rss = false;
+  uint16_t reta_size = 0;      // RSS redirection table entries (0: none)
+  uint16_t queues = 1;         // RX/TX queue pairs configured (one per fast-path core)
+};
+
+class Port {
+ public:
+  virtual ~Port() = default;
+  virtual const std::string& name() const = 0;
+  virtual wire::MacAddr mac() const = 0;
+  virtual const PortCapabilities& capabilities() const = 0;
+
+  virtual uint16_t rx_burst(uint16_t queue, Packet* out, uint16_t max) = 0;
+  // Sends the first n packets as far as the NIC accepts them and returns how many it took;
+  // the rest stay with the caller (retry later or free).
+  virtual uint16_t tx_burst(uint16_t queue, Packet* packets, uint16_t n) = 0;
+  // Fresh buffers for frames the loop builds (data segments, slow-path frames).
+  virtual uint16_t alloc_burst(uint16_t queue, Packet* out, uint16_t n) = 0;
+  virtual void free_burst(Packet* packets, uint16_t n) = 0;
+
+  // An fd that becomes readable when `queue` has packets, after enable_rx_wakeup(queue, true);
+  // -1 when the device cannot wake a sleeping core (the core then naps briefly instead).
+  virtual int rx_wakeup_fd(uint16_t queue) = 0;
+  virtual void enable_rx_wakeup(uint16_t queue, bool on) = 0;
+
+  // Points RSS bucket `group` at `queue` (scale up/down); false when the device has no RETA.
+  virtual bool steer(uint16_t group, uint16_t queue) = 0;
+};
+
+}  // namespace vtas::fastpath

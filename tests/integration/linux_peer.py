@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""The Linux side of the TCP integration tests: plain kernel sockets, run inside the peer's
+network namespace. Every mode prints machine-readable lines the tests check.
+
+  linux_peer.py echo-server PORT [--count N]       echo; "listening PORT", then per connection
+                                                   "closed bytes=<n> sha256=<hex>"
+  linux_peer.py sink-server PORT [--count N]       consume; same output
+  linux_peer.py echo-client HOST PORT BYTES [--conns N]
+                                                   send random bytes, check the echo; per conn
+                                                   "echo ok|bad bytes=<n> sha256=<hex>"
+  linux_peer.py source-client HOST PORT BYTES      send, shut down writing, read until EOF;
+                                                   "sent bytes=<n> sha256=<hex>"
+  linux_peer.py connect HOST PORT                  "connected" or "error <errno name>"
+"""
+import errno
+import hashlib
+import os
+import socket
+import sys
+import threading
+import time
+
+CHUNK = 1 << 16
+
+
+def serve(port, count, echo):
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind(("0.0.0.0", port))
+    lst.listen(256)
+    print(f"listening {port}", flush=True)
+    lock = threading.Lock()
+
+    def handle(conn):
+        h = hashlib.sha256()
+        total = 0
+        with conn:
+            while True:
+                data = conn.recv(CHUNK)
+                if not data:
+                    break
+                h.update(data)
+                total += len(data)
+                if echo:
+                    conn.sendall(data)
+        with lock:
+            print(f"closed bytes={total} sha256={h.hexdigest()}", flush=True)
+
+    threads = []
+    served = 0
+    while count == 0 or served < count:
+        conn, _ = lst.accept()
+        t = threading.Thread(target=handle, args=(conn,))
+        t.start()
+        threads.append(t)
+        served += 1
+    for t in threads:
+        t.join()
+
+
+def echo_client(host, port, nbytes, conns):
+    results = [None] * conns
+
+    def one(i):
+        data = os.urandom(nbytes)
+        s = socket.create_connection((host, port), timeout=120)
+        received = bytearray()
+
+        def reader():
+            while len(received) < nbytes:
+                chunk = s.recv(CHUNK)
+                if not chunk:
+                    break
+                received.extend(chunk)
+
+        t = threading.Thread(target=reader)
+        t.start()
+        s.sendall(data)
+        t.join()
+        s.close()
+        ok = bytes(received) == data
+        results[i] = f"echo {'ok' if ok else 'bad'} bytes={len(received)} sha256={hashlib.sha256(data).hexdigest()}"
+
+    start = time.time()
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(conns)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - start
+    for r in results:
+        print(r)
+    print(f"summary seconds={elapsed:.3f} gbit_per_s={nbytes * conns * 8 / elapsed / 1e9:.3f}", flush=True)
+
+
+def source_client(host, port, nbytes):
+    s = socket.create_connection((host, port), timeout=120)
+    h = hashlib.sha256()
+    left = nbytes
+    while left:
+        chunk = os.urandom(min(CHUNK * 4, left))
+        s.sendall(chunk)
+        h.update(chunk)
+        left -= len(chunk)
+    s.shutdown(socket.SHUT_WR)
+    while s.recv(CHUNK):
+        pass
+    s.close()
+    print(f"sent bytes={nbytes} sha256={h.hexdigest()}", flush=True)
+
+
+def connect(host, port):
+    try:
+        s = socket.create_connection((host, port), timeout=10)
+        print("connected", flush=True)
+        s.close()
+    except OSError as e:
+        print(f"error {errno.errorcode.get(e.errno, e.errno)}", flush=True)
+
+
+def main():
+    a = sys.argv[1:]
+    opt = lambda name, default: int(a[a.index(name) + 1]) if name in a else default
+    if a[0] == "echo-server":
+        serve(int(a[1]), opt("--count", 0), True)
+    elif a[0] == "sink-server":
+        serve(int(a[1]), opt("--count", 0), False)
+    elif a[0] == "echo-client":
+        echo_client(a[1], int(a[2]), int(a[3]), opt("--conns", 1))
+    elif a[0] == "source-client":
+        source_client(a[1], int(a[2]), int(a[3]))
+    elif a[0] == "connect":
+        connect(a[1], int(a[2]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

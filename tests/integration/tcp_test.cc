@@ -1,0 +1,117 @@
+// Real TCP between apps on vtas (libvtas) and the Linux kernel in a namespace, over DPDK's
+// net_af_packet on a veth pair.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include "tests/integration/tcp_fixture.h"
+
+namespace vtas::testing {
+namespace {
+
+constexpr uint64_t k64MiB = 64ull << 20;
+
+TEST_F(TcpFixture, EchoServerOnVtasWithLinuxClient64MiB) {
+  start_instance();
+  spawn_app({"serve", "7000", "--echo"}, "server");
+  ASSERT_TRUE(wait_output("server", "listening 7000")) << output("server.err");
+  auto r = run_peer({"echo-client", net_->vtas_ip(), "7000", std::to_string(k64MiB)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("echo ok bytes=" + std::to_string(k64MiB)), std::string::npos) << r.out;
+  // The server saw exactly the bytes the client sent.
+  ASSERT_TRUE(wait_output("server", "closed bytes=")) << output("server");
+  EXPECT_EQ(values_of(output("server"), "sha256"), values_of(r.out, "sha256"));
+}
+
+TEST_F(TcpFixture, VtasClientToLinuxServer64MiB) {
+  start_instance();
+  spawn_peer({"sink-server", "9000", "--count", "1"}, "sink");
+  ASSERT_TRUE(wait_output("sink", "listening 9000"));
+  auto r = run_app({"connect", net_->peer_ip(), "9000", "--bytes", std::to_string(k64MiB)});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  ASSERT_TRUE(wait_output("sink", "closed bytes=" + std::to_string(k64MiB))) << output("sink");
+  EXPECT_EQ(values_of(output("sink"), "sha256"), values_of(r.out, "sha256"));
+}
+
+TEST_F(TcpFixture, VtasClientEchoedByLinuxServer) {
+  start_instance();
+  spawn_peer({"echo-server", "9001"}, "echo");
+  ASSERT_TRUE(wait_output("echo", "listening 9001"));
+  auto r = run_app({"connect", net_->peer_ip(), "9001", "--bytes", std::to_string(8 << 20), "--echo"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("echo=ok"), std::string::npos) << r.out;
+}
+
+TEST_F(TcpFixture, HundredConcurrentConnections) {
+  start_instance();
+  spawn_app({"serve", "7001", "--echo"}, "server");
+  ASSERT_TRUE(wait_output("server", "listening 7001"));
+  auto r = run_peer({"echo-client", net_->vtas_ip(), "7001", "262144", "--conns", "100"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  size_t ok = 0;
+  for (size_t at = 0; (at = r.out.find("echo ok", at)) != std::string::npos; ++at) ++ok;
+  EXPECT_EQ(ok, 100u) << r.out;
+  EXPECT_TRUE(eventually([&] { return values_of(output("server"), "sha256").size() == 100; }));
+}
+
+TEST_F(TcpFixture, ClosedPortsAreRefusedBothWays) {
+  start_instance();
+  // Linux -> vtas port nobody listens on: RST, ECONNREFUSED.
+  auto r = run_peer({"connect", net_->vtas_ip(), "6999"});
+  EXPECT_NE(r.out.find("error ECONNREFUSED"), std::string::npos) << r.out << r.err;
+  // vtas -> Linux port nobody listens on: the open fails with -ECONNREFUSED.
+  auto a = run_app({"connect", net_->peer_ip(), "6998", "--bytes", "10"});
+  EXPECT_NE(a.exit_code, 0);
+  EXPECT_NE(a.out.find("open failed status=-111"), std::string::npos) << a.out << a.err;
+}
+
+TEST_F(TcpFixture, TransferSurvivesTwoPercentLoss) {
+  start_instance();
+  ASSERT_EQ(std::system(("ip netns exec " + net_->ns() +
+                         " nft -f - <<'EOF'\n"
+                         "table inet vtasloss {\n"
+                         "  chain in { type filter hook input priority 0; numgen random mod 100 < 2 drop; }\n"
+                         "  chain out { type filter hook output priority 0; numgen random mod 100 < 2 drop; }\n"
+                         "}\nEOF").c_str()), 0);
+  spawn_app({"serve", "7002", "--echo"}, "server");
+  ASSERT_TRUE(wait_output("server", "listening 7002"));
+  auto r = run_peer({"echo-client", net_->vtas_ip(), "7002", std::to_string(16 << 20)},
+                    std::chrono::seconds(300));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("echo ok"), std::string::npos) << r.out;
+}
+
+TEST_F(TcpFixture, SlowPathActorsRestartWithoutLosingATransfer) {
+  start_instance();
+  // Count RSTs the Linux side receives or sends during the transfer.
+  ASSERT_EQ(std::system(("ip netns exec " + net_->ns() +
+                         " nft -f - <<'EOF'\n"
+                         "table inet vtasrst {\n"
+                         "  counter rsts { }\n"
+                         "  chain in { type filter hook input priority 0; tcp flags rst counter name rsts; }\n"
+                         "  chain out { type filter hook output priority 0; tcp flags rst counter name rsts; }\n"
+                         "}\nEOF").c_str()), 0);
+  spawn_app({"serve", "7003", "--echo"}, "server");
+  ASSERT_TRUE(wait_output("server", "listening 7003"));
+  pid_t client = spawn_peer({"echo-client", net_->vtas_ip(), "7003", std::to_string(k64MiB)}, "client");
+  for (const char* actor : {"conn", "timer", "arp"}) {
+    std::string pid = actor_field(vtas_->status_json(), actor, "pid");
+    ASSERT_FALSE(pid.empty());
+    ASSERT_EQ(::kill(std::stoi(pid), SIGKILL), 0);
+    ASSERT_TRUE(eventually([&] {
+      std::string s = vtas_->status_json();
+      return actor_field(s, actor, "restarts") == "1" &&
+             actor_field(s, actor, "state") == "ACTOR_STATE_RUNNING";
+    })) << actor;
+  }
+  EXPECT_EQ(wait_pid(client), 0) << output("client.err");
+  EXPECT_NE(output("client").find("echo ok bytes=" + std::to_string(k64MiB)), std::string::npos)
+      << output("client");
+  auto rsts = net_->run_in_peer({"/usr/sbin/nft", "list", "counter", "inet", "vtasrst", "rsts"});
+  EXPECT_NE(rsts.out.find("packets 0 "), std::string::npos) << rsts.out;
+  // The restarted actors serve: a new connection works right away.
+  auto r = run_peer({"echo-client", net_->vtas_ip(), "7003", "1000"});
+  EXPECT_NE(r.out.find("echo ok"), std::string::npos) << r.out << r.err;
+}
+
+}  // namespace
+}  // namespace vtas::testing
