@@ -445,7 +445,19 @@ void FastPathActor::handle_install_flow(const InstallFlow& m, const Incoming& in
   FlowKey key{htonl(m.local_ip()), htonl(m.remote_ip()), htons(static_cast<uint16_t>(m.local_port())),
               htons(static_cast<uint16_t>(m.remote_port()))};
   uint32_t hash = flow_hash(key);
-  if (flows_->lookup(key, hash) >= 0) return fail(EEXIST, "the 4-tuple already has a flow");
+  if (int64_t existing = flows_->lookup(key, hash); existing >= 0) {
+    // A restarted conn re-sends installs that were in flight: same app and cookie means it
+    // is the same connection, already installed (its packet and event went out then).
+    abi::FlowState* fs = flows_->flow(static_cast<uint32_t>(existing));
+    if (fs->app_id == m.app_id() && fs->opaque == m.opaque()) {
+      answer.set_ok(true);
+      answer.set_flow_id(static_cast<uint32_t>(existing));
+      answer.set_core(core_of_group(fs->flow_group));
+      reply(in, answer);
+      return;
+    }
+    return fail(EEXIST, "the 4-tuple already has a flow");
+  }
   uint32_t rx_len = m.rx_len() ? m.rx_len() : config_.rx_buffer;
   uint32_t tx_len = m.tx_len() ? m.tx_len() : config_.tx_buffer;
   auto id = flows_->allocate_id();
@@ -570,6 +582,8 @@ bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool sta
     return false;
   }
   std::memcpy(p.data, frame.data(), frame.size());
+  // Frames leave with the port's MAC whatever the slow path wrote: it may not know it yet.
+  port_->mac().copy_to(p.data + 6);
   CoreCommand cmd{};
   cmd.type = static_cast<uint8_t>(CommandType::kSendFrame);
   cmd.flags = stamp ? kCommandStampTimestamp : 0;

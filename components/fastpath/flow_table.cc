@@ -110,7 +110,8 @@ Result<FlowTable> FlowTable::attach(shm::Region& region) {
 void FlowTable::init_free_list() {
   free_ids_.clear();
   in_use_ = 0;
-  for (uint32_t id = max_flows_; id-- > 0;) {
+  // Id 0 is never handed out: messages use 0 for "no flow".
+  for (uint32_t id = max_flows_; id-- > 1;) {
     if (flows_[id].flags & abi::kFlowActive) {
       ++in_use_;
     } else {

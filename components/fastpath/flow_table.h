@@ -52,6 +52,7 @@ class FlowTable {
   int64_t lookup(const FlowKey& key, uint32_t hash) const;
 
   // ---- writer side (the control thread only) ----
+  // Ids start at 1: 0 means "no flow" in messages and entries.
   std::optional<uint32_t> allocate_id();
   void release_id(uint32_t id);
   // Adds / removes the id to / from the hash index. publish fails when the probe window of

@@ -31,6 +31,14 @@ void TcpFixture::start_instance(const std::string& extra_tas) {
 }
 
 void TcpFixture::TearDown() {
+  if (HasFailure() && vtas_) {
+    // What everyone saw, for the failure report.
+    std::cerr << "---- vtasctl stats ----\n" << vtas_->ctl({"stats"}).out;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      std::cerr << "---- " << entry.path().filename().string() << " ----\n"
+                << output(entry.path().filename().string());
+    }
+  }
   for (pid_t pid : apps_) {
     if (::kill(pid, SIGKILL) == 0) ::waitpid(pid, nullptr, 0);
   }

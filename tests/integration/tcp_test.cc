@@ -26,7 +26,8 @@ TEST_F(TcpFixture, VtasClientToLinuxServer64MiB) {
   start_instance();
   spawn_peer({"sink-server", "9000", "--count", "1"}, "sink");
   ASSERT_TRUE(wait_output("sink", "listening 9000"));
-  auto r = run_app({"connect", net_->peer_ip(), "9000", "--bytes", std::to_string(k64MiB)});
+  auto r = run_app({"connect", net_->peer_ip(), "9000", "--bytes", std::to_string(k64MiB)},
+                   std::chrono::seconds(60));
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   ASSERT_TRUE(wait_output("sink", "closed bytes=" + std::to_string(k64MiB))) << output("sink");
   EXPECT_EQ(values_of(output("sink"), "sha256"), values_of(r.out, "sha256"));

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <random>
+#include <algorithm>
 #include <set>
 
 #include "runtime/shm/abi.h"
@@ -41,6 +42,7 @@ TEST(FlowTable, InstalledFlowsAreFoundAndOthersAreNot) {
   TableFixture f(1024);
   std::vector<uint32_t> ids;
   for (uint32_t i = 0; i < 1000; ++i) ids.push_back(install(f.table, key(i)));
+  EXPECT_EQ(std::count(ids.begin(), ids.end(), 0u), 0);
   for (uint32_t i = 0; i < 1000; ++i) EXPECT_EQ(f.table.lookup(key(i), flow_hash(key(i))), ids[i]);
   FlowKey absent = key(5000);
   EXPECT_EQ(f.table.lookup(absent, flow_hash(absent)), -1);
@@ -56,8 +58,9 @@ TEST(FlowTable, UnpublishedFlowIsGoneAndIdIsReused) {
   f.table.flow(id)->flags = 0;
   f.table.release_id(id);
   std::set<uint32_t> ids;
-  for (int i = 0; i < 16; ++i) ids.insert(*f.table.allocate_id());
+  for (int i = 0; i < 15; ++i) ids.insert(*f.table.allocate_id());  // ids 1..15: 0 is reserved
   EXPECT_TRUE(ids.count(id));
+  EXPECT_FALSE(ids.count(0));
   EXPECT_FALSE(f.table.allocate_id().has_value());
 }
 

@@ -1,0 +1,198 @@
+// The `conn` actor: everything around an established TCP flow. It takes frames the fast path
+// cannot handle (SYN, SYN-ACK, segments of unknown flows), app control requests (listen,
+// accept, open, close, move), app attach/detach, flow events and timer expiries, and answers
+// with decisions the fast path executes: InstallFlow (carrying the SYN-ACK or ACK and the
+// app's notification), PacketOut (SYN, RST, TIME_WAIT ACKs), AppNotify, RemoveFlow, plus
+// ArmTimer / CancelTimer to `timer` and ResolveRequest to `arp`.
+//
+// The state lives in small units (listener_table.h, connection_table.h, time_wait_table.h,
+// request_log.h, next_hop_cache.h, port_allocator.h, isn_generator.h, handshake.h) and is
+// written through to the registry (conn_registry.h), from which a restarted incarnation
+// resumes in on_start(). The handlers are spread over conn_*.cc by concern.
+//
+// Created by the actor registry (register_actors, kind "conn"); tests create it directly with
+// a ConnConfig and drive it with tests/support/test_runner.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "components/slowpath/conn_config.h"
+#include "components/slowpath/conn_counters.h"
+#include "components/slowpath/conn_registry.h"
+#include "components/slowpath/connection_table.h"
+#include "components/slowpath/handshake.h"
+#include "components/slowpath/isn_generator.h"
+#include "components/slowpath/listener_table.h"
+#include "components/slowpath/next_hop_cache.h"
+#include "components/slowpath/port_allocator.h"
+#include "components/slowpath/request_log.h"
+#include "components/slowpath/time_wait_table.h"
+#include "proto/arp.pb.h"
+#include "proto/fastpath.pb.h"
+#include "proto/timer.pb.h"
+#include "runtime/actor.h"
+#include "runtime/actor_registry.h"
+#include "runtime/log.h"
+
+namespace vtas::conn {
+
+// ArmTimer.kind values conn uses.
+inline constexpr uint32_t kTimerKindHandshake = 1;
+
+class ConnActor final : public Actor {
+ public:
+  // A non-empty `config_error` (the manifest did not yield a config) makes on_start() fail
+  // with it, so the supervisor reports why conn could not start.
+  ConnActor(std::string name, ConnConfig config, std::string config_error = "");
+  ~ConnActor() override;
+
+  Status on_start() override;
+  void on_stop() override;
+  void fill_stats(supervisor::StatsReport* report) override;
+
+  // Read access for tests and diagnostics.
+  const ConnCounters& counters() const { return counters_; }
+  const ListenerTable& listeners() const { return listeners_; }
+  const ConnectionTable& connections() const { return conns_; }
+  const TimeWaitTable& time_wait() const { return time_wait_; }
+  const ConnConfig& config() const { return config_; }
+  const wire::MacAddr& local_mac() const { return local_mac_; }
+  // The handshake timer key of a connection's current SYN (as sent in ArmTimer).
+  static uint64_t handshake_timer_key(uint32_t conn_id, uint8_t attempt);
+
+ private:
+  using AppRequestIn = fastpath::AppRequestIn;
+  using AppNotify = fastpath::AppNotify;
+
+  // ---- message handlers (one per body type) ----
+  void handle_packet_in(const fastpath::PacketIn& packet, const Incoming& in);
+  void handle_app_request_in(const AppRequestIn& request, const Incoming& in);
+  void handle_app_attached(const fastpath::AppAttached& attached, const Incoming& in);
+  void handle_app_detached(const fastpath::AppDetached& detached, const Incoming& in);
+  void handle_flow_event(const fastpath::FlowEvent& event, const Incoming& in);
+  void handle_timer_fired(const timer::TimerFired& fired, const Incoming& in);
+  void handle_actor_event(const supervisor::ActorEvent& event, const Incoming& in);
+
+  // ---- start-up and restart (conn_restore.cc) ----
+  Status open_registry();
+  void restore(RegistryContents contents);
+  void resume_in_flight_work();
+  void housekeeping();
+
+  // ---- segments (conn_packets.cc) ----
+  void on_segment(const Segment& seg, const fastpath::PacketIn& packet);
+  void on_flow_segment(const Segment& seg, const fastpath::PacketIn& packet);
+  void on_connection_segment(Connection& conn, const Segment& seg,
+                             const fastpath::PacketIn& packet);
+  void on_time_wait_segment(TimeWaitEntry& entry, const Segment& seg,
+                            const fastpath::PacketIn& packet);
+  void on_connection_request(const Segment& seg, const fastpath::PacketIn& packet);
+  void passive_open(Listener& listener, const PostedAccept& accept, const BacklogSyn& syn);
+  void resend_syn_ack(const Connection& conn, uint32_t flow_group);
+  void send_reset_for(const Segment& seg, uint32_t flow_group);
+  bool reply_allowed();
+
+  // ---- active open (conn_active_open.cc) ----
+  void open_connection(const AppRequestIn& request);
+  std::optional<uint16_t> pick_local_port(uint32_t local_ip, uint32_t remote_ip,
+                                          uint16_t remote_port);
+  void resolve_next_hop(Connection& conn);
+  void request_resolution(uint32_t ip);
+  void on_resolved(uint32_t ip, uint64_t generation, const Envelope* response);
+  void send_syn(Connection& conn);
+  void arm_handshake_timer(const Connection& conn, Nanos delay);
+  void cancel_handshake_timer(const Connection& conn);
+  void handshake_timeout(Connection& conn);
+  void on_syn_sent_segment(Connection& conn, const Segment& seg, const fastpath::PacketIn& packet);
+  void fail_open(Connection& conn, int status);
+
+  // ---- installing flows (conn_install.cc) ----
+  void send_install(Connection& conn);
+  void on_flow_installed(uint32_t conn_id, uint8_t attempt, const Envelope* response);
+  void install_failed(Connection& conn, int status);
+  std::string handshake_frame(const Connection& conn) const;
+  FramePath path_of(const Connection& conn) const;
+  Negotiated negotiated_of(const Connection& conn) const;
+  LocalOptions local_options() const;
+
+  // ---- close and TIME_WAIT (conn_close.cc) ----
+  void close_connection(const AppRequestIn& request);
+  void maybe_finish(Connection& conn);
+  void query_for_time_wait(Connection& conn);
+  void on_flow_info(uint32_t conn_id, const Envelope* response);
+  void remove_flow(Connection& conn, bool send_reset, int status);
+  void enter_time_wait(const Connection& conn);
+  void release_time_wait(const TimeWaitEntry& entry);
+  void abort_for_detach(Connection& conn);
+
+  // ---- app requests (conn_app_requests.cc) ----
+  void listen_open(const AppRequestIn& request);
+  void listen_close(const AppRequestIn& request);
+  void post_accept(const AppRequestIn& request);
+  void move_connection(const AppRequestIn& request);
+  void drop_listener(uint32_t listener_id);
+  void detach_app(uint32_t app_id);
+  bool known_app(uint32_t app_id) const { return apps_.count(app_id) != 0; }
+  void learn_app(uint32_t app_id, uint32_t pid, uint32_t uid);
+  uint32_t uid_of(uint32_t app_id) const;
+
+  // Request log: is this a request already seen (true = handled here, do not execute)?
+  bool duplicate_request(const AppRequestIn& request);
+  // Answers `request` with `status` (and whatever `fill` adds), recording the answer.
+  void answer(const AppRequestIn& request, AppNotify::Type type, int status,
+              const AppNotify* filled = nullptr);
+  // Records that `key`'s answer will come later (or came through InstallFlow: no resend).
+  void record_deferred(const AppRequestIn& request);
+  void record_answered_by_fastpath(uint32_t app_id, uint32_t context_id, uint32_t request_id);
+  void store_request_log(const RequestLogRecord& record);
+  void send_notify(const AppNotify& notify);
+
+  // ---- records and the registry (conn_actor.cc) ----
+  Connection* create_connection(ConnRecord record);
+  void save(Connection& conn);
+  void drop_connection(uint32_t conn_id);
+  uint32_t allocate_conn_id();
+  uint32_t allocate_listener_id();
+  uint64_t next_order();
+  void store_meta();
+  void learn_local_mac(const Segment& seg);
+  uint64_t now_ns() const { return to_ns(now()); }
+  uint64_t tuple_hash(const FourTuple& tuple) const;
+  bool log_peer();  // rate limit for log lines a peer can trigger
+  bool log_app();   // ... and an app
+
+  ConnConfig config_;
+  std::string config_error_;
+  ConnCounters counters_;
+  std::optional<ConnRegistry> registry_;
+  MetaRecord meta_{};
+  IsnGenerator isn_;
+  PortAllocator ports_;
+  ListenerTable listeners_;
+  ConnectionTable conns_;
+  TimeWaitTable time_wait_;
+  RequestLog request_log_;
+  NextHopCache next_hops_;
+  wire::MacAddr local_mac_;
+  std::unordered_map<uint32_t, AppRecord> apps_;
+  std::unordered_map<uint32_t, SlotId> app_slots_;
+  std::unordered_set<uint32_t> detached_apps_;
+  // The ResolveRequest in flight per address: a late answer to an older one is ignored.
+  std::unordered_map<uint32_t, uint64_t> resolution_generation_;
+  uint64_t next_resolution_generation_ = 1;  // requests from these are refused
+  // Requests whose effect a restored record shows but the request log does not (conn died
+  // between the two writes): a relayed copy must not run again.
+  std::unordered_map<RequestKey, uint32_t, RequestKeyHash> restored_requests_;
+  log::RateLimit peer_log_limit_{20, 1'000'000'000ull};
+  log::RateLimit app_log_limit_{20, 1'000'000'000ull};
+  log::RateLimit reply_limit_;
+  TimerQueue::Id housekeeping_timer_ = 0;
+};
+
+void register_actors(ActorRegistry& registry);
+
+}  // namespace vtas::conn

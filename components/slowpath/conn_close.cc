@@ -1,0 +1,260 @@
+// ConnActor: the end of a connection. The fast path reports the flow's FINs, its close and
+// resets (FlowEvent); the app says when it is done with the connection (CONN_CLOSE, graceful
+// or abortive). A flow leaves the fast path (RemoveFlow, with the app's CONN_CLOSED) once
+//   - it was reset (by the peer, or the app asked for an abortive close), or
+//   - both directions are closed AND the app closed it (its unread data stays readable until
+//     then), or
+//   - the app closed it gracefully and the peer did not finish within close_timeout (RST).
+// If our FIN was acknowledged before the peer's FIN arrived we closed first: the 4-tuple then
+// stays in TIME_WAIT for 2*MSL (its sequence numbers asked from the fast path first).
+// Ordering assumption: the fast path reports TX_FIN_ACKED before RX_FIN when one segment
+// carries both (RFC 9293 processes the ACK before the FIN).
+#include <cerrno>
+
+#include "components/slowpath/conn_actor.h"
+
+namespace vtas::conn {
+
+void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incoming&) {
+  ++counters_.flow_events;
+  Connection* conn = conns_.find_flow(event.flow_id());
+  if (conn == nullptr) {
+    ++counters_.flow_events_unknown;
+    if (event.flow_id() != 0 && (event.kind() == fastpath::FlowEvent::KIND_CLOSED ||
+                                 event.kind() == fastpath::FlowEvent::KIND_RESET)) {
+      // A flow conn has no record of (its install answer was lost): do not leak it.
+      fastpath::RemoveFlow remove;
+      remove.set_flow_id(event.flow_id());
+      remove.set_send_reset(false);
+      send(config_.peers.fastpath, remove);
+      ++counters_.flows_removed;
+    }
+    return;
+  }
+  switch (event.kind()) {
+    case fastpath::FlowEvent::KIND_RX_FIN:
+      conn->set(kConnRxFin);
+      save(*conn);
+      return;
+    case fastpath::FlowEvent::KIND_TX_FIN_ACKED:
+      if (!conn->has(kConnRxFin)) conn->set(kConnClosedFirst);
+      conn->set(kConnTxFinAcked);
+      save(*conn);
+      return;
+    case fastpath::FlowEvent::KIND_CLOSED:
+      // Without the FIN events we cannot tell who closed first: keep TIME_WAIT to be safe.
+      if (!conn->has(kConnRxFin) && !conn->has(kConnTxFinAcked)) conn->set(kConnClosedFirst);
+      conn->set(kConnFlowClosed);
+      conns_.set_state(*conn, ConnState::kClosing);
+      maybe_finish(*conn);
+      return;
+    case fastpath::FlowEvent::KIND_RESET:
+      ++counters_.resets_by_peer;
+      conn->set(kConnFlowReset);
+      conns_.set_state(*conn, ConnState::kClosing);
+      maybe_finish(*conn);
+      return;
+    default:
+      ++counters_.flow_events_unknown;
+      if (log_peer())
+        log().warn("FlowEvent of unknown kind {} for flow {}", event.kind(), event.flow_id());
+      return;
+  }
+}
+
+void ConnActor::close_connection(const AppRequestIn& request) {
+  ++counters_.closes;
+  if (request.flow_id() == 0) {
+    // Closing a connection still opening: the app knows it by its cookie only.
+    for (uint32_t id : conns_.ids_of_app(request.app_id())) {
+      Connection* conn = conns_.find(id);
+      if (conn == nullptr || conn->record.opaque != request.opaque() ||
+          conn->record.role != static_cast<uint8_t>(ConnRole::kActive) ||
+          (conn->state() != ConnState::kResolving && conn->state() != ConnState::kSynSent)) {
+        continue;
+      }
+      if (conn->state() == ConnState::kSynSent && reply_allowed()) {
+        // Our SYN may be answered: tell the peer we gave up (<SEQ=ISN+1><CTL=RST>).
+        fastpath::PacketOut out;
+        out.set_frame(build_rst(path_of(*conn), conn->record.local_isn + 1, 0, false));
+        send(config_.peers.fastpath, out);
+        ++counters_.rsts_sent;
+      }
+      fail_open(*conn, -ECONNABORTED);
+      answer(request, AppNotify::TYPE_CONN_CLOSED, 0);
+      return;
+    }
+    answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
+    return;
+  }
+  Connection* conn = conns_.find_flow(request.flow_id());
+  if (conn == nullptr || conn->record.app_id != request.app_id()) {
+    answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
+    return;
+  }
+  if (conn->has(kConnAppClosed)) {
+    answer(request, AppNotify::TYPE_CONN_CLOSED, -EALREADY);
+    return;
+  }
+  conn->set(kConnAppClosed);
+  conn->record.close_request_id = request.request_id();
+  conn->record.close_context_id = request.context_id();
+  conns_.set_state(*conn, ConnState::kClosing);
+  if (request.reset()) {
+    ++counters_.aborts;
+    conn->set(kConnAbort);
+    save(*conn);
+    record_deferred(request);
+    remove_flow(*conn, /*send_reset=*/true, 0);
+    return;
+  }
+  conn->record.deadline_ns = now_ns() + static_cast<uint64_t>(config_.close_timeout.count());
+  save(*conn);
+  record_deferred(request);
+  maybe_finish(*conn);
+}
+
+void ConnActor::maybe_finish(Connection& conn) {
+  if (conn.has(kConnFlowReset)) {
+    remove_flow(conn, /*send_reset=*/false, -ECONNRESET);
+    return;
+  }
+  if (!conn.has(kConnFlowClosed) || !conn.has(kConnAppClosed)) {
+    save(conn);  // wait for the other half
+    return;
+  }
+  if (conn.has(kConnClosedFirst)) {
+    if (!conn.has(kConnQuerySent)) query_for_time_wait(conn);
+    return;
+  }
+  remove_flow(conn, /*send_reset=*/false, 0);
+}
+
+void ConnActor::query_for_time_wait(Connection& conn) {
+  conn.set(kConnQuerySent);
+  save(conn);
+  fastpath::FlowQuery query;
+  query.set_flow_id(conn.record.flow_id);
+  const uint32_t conn_id = conn.record.conn_id;
+  request(
+      config_.peers.fastpath, query,
+      [this, conn_id](const Envelope* response) { on_flow_info(conn_id, response); },
+      config_.flow_query_timeout);
+}
+
+void ConnActor::on_flow_info(uint32_t conn_id, const Envelope* response) {
+  Connection* conn = conns_.find(conn_id);
+  if (conn == nullptr || !conn->has(kConnQuerySent)) return;
+  if (response != nullptr && response->has_flow_info() && response->flow_info().ok() &&
+      response->flow_info().flow_id() == conn->record.flow_id) {
+    conn->record.snd_nxt = response->flow_info().tx_next_seq();
+    conn->record.rcv_nxt = response->flow_info().rx_next_seq();
+    conn->set(kConnSeqsKnown);
+  }
+  // Without an answer the TIME_WAIT entry derives its answers from the peer's segments.
+  enter_time_wait(*conn);
+  remove_flow(*conn, /*send_reset=*/false, 0);
+}
+
+void ConnActor::enter_time_wait(const Connection& conn) {
+  TimeWaitRecord tw{};
+  tw.local_ip = conn.record.local_ip;
+  tw.remote_ip = conn.record.remote_ip;
+  tw.local_port = conn.record.local_port;
+  tw.remote_port = conn.record.remote_port;
+  tw.snd_nxt = conn.record.snd_nxt;
+  tw.rcv_nxt = conn.record.rcv_nxt;
+  tw.ts_recent = conn.record.ts_recent;
+  tw.expires_ns = now_ns() + static_cast<uint64_t>(config_.time_wait.count());
+  tw.flags = static_cast<uint8_t>((conn.has(kConnTimestamps) ? kTimeWaitTimestamps : 0) |
+                                  (conn.has(kConnSeqsKnown) ? kTimeWaitSeqsKnown : 0) |
+                                  (conn.has(kConnEphemeralPort) ? kTimeWaitEphemeral : 0));
+  if (time_wait_.full()) {
+    ++counters_.time_wait_overflow;
+    if (log_peer())
+      log().warn("TIME_WAIT table full ({}): {} released at once", time_wait_.size(),
+                 to_string(tuple_of(conn.record)));
+    return;
+  }
+  auto slot = registry_->time_wait().insert(tw);
+  if (!slot) {
+    ++counters_.registry_full;
+    ++counters_.time_wait_overflow;
+    return;
+  }
+  time_wait_.add(tw, *slot);
+  ++counters_.time_wait_entered;
+}
+
+void ConnActor::release_time_wait(const TimeWaitEntry& entry) {
+  // The port needs no bookkeeping: it is free once no tuple holds it (port_allocator.h).
+  registry_->time_wait().erase(entry.slot);
+}
+
+void ConnActor::remove_flow(Connection& conn, bool send_reset, int status) {
+  fastpath::RemoveFlow remove;
+  remove.set_flow_id(conn.record.flow_id);
+  remove.set_send_reset(send_reset);
+  AppNotify* n = remove.mutable_notify();
+  n->set_app_id(conn.record.app_id);
+  n->set_type(AppNotify::TYPE_CONN_CLOSED);
+  n->set_opaque(conn.record.opaque);
+  n->set_flow_id(conn.record.flow_id);
+  n->set_local_ip(conn.record.local_ip);
+  n->set_remote_ip(conn.record.remote_ip);
+  n->set_local_port(conn.record.local_port);
+  n->set_remote_port(conn.record.remote_port);
+  if (conn.has(kConnAppClosed)) {
+    // The answer to the app's CONN_CLOSE.
+    n->set_context_id(conn.record.close_context_id);
+    n->set_request_id(conn.record.close_request_id);
+    n->set_status(0);
+  } else {
+    n->set_context_id(conn.record.context_id);
+    n->set_status(status);
+  }
+  const uint32_t id = conn.record.conn_id;
+  if (conn.has(kConnAppClosed) && conn.record.close_request_id != 0) {
+    RequestLogEntry* e = request_log_.find(
+        {conn.record.app_id, conn.record.close_context_id, conn.record.close_request_id});
+    if (e != nullptr) {
+      e->record.answered = 1;
+      e->record.notify_type = static_cast<uint8_t>(AppNotify::TYPE_CONN_CLOSED);
+      e->record.status = 0;
+      e->record.flow_id = conn.record.flow_id;
+      e->record.opaque = conn.record.opaque;
+      registry_->request_log().update(e->slot, e->record);
+    }
+  }
+  drop_connection(id);
+  send(config_.peers.fastpath, remove);
+  ++counters_.flows_removed;
+}
+
+void ConnActor::abort_for_detach(Connection& conn) {
+  switch (conn.state()) {
+    case ConnState::kResolving:
+    case ConnState::kSynSent:
+    case ConnState::kInstalling:
+      // An install answered later finds no record and removes its flow (conn_install.cc).
+      drop_connection(conn.record.conn_id);
+      return;
+    case ConnState::kEstablished:
+    case ConnState::kClosing:
+    case ConnState::kFree:
+      break;
+  }
+  // The fast path removes a detached app's flows itself; this RemoveFlow makes sure, and is
+  // a no-op for a flow already gone. A flow closed cleanly keeps its TIME_WAIT.
+  const bool clean = conn.has(kConnFlowClosed) && !conn.has(kConnFlowReset);
+  if (clean && conn.has(kConnClosedFirst)) enter_time_wait(conn);
+  fastpath::RemoveFlow remove;
+  remove.set_flow_id(conn.record.flow_id);
+  remove.set_send_reset(!clean);
+  ++counters_.aborts;
+  drop_connection(conn.record.conn_id);
+  send(config_.peers.fastpath, remove);
+  ++counters_.flows_removed;
+}
+
+}  // namespace vtas::conn

@@ -1,0 +1,326 @@
+// The conn actor end to end, the end of connections: graceful closes from either side,
+// TIME_WAIT (FIN retransmissions, reuse of the tuple, expiry), resets, abortive closes, the
+// close timeout, and app detach.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "components/slowpath/tests/conn_test_support.h"
+
+namespace vtas::conn {
+namespace {
+
+using namespace vtas::conn::testing;
+using fastpath::AppNotify;
+using fastpath::FlowEvent;
+using std::chrono::seconds;
+
+constexpr uint32_t kFlow = 11;
+
+void respond_flow_info(Harness& h, uint32_t flow_id, uint32_t tx_next, uint32_t rx_next) {
+  auto queries = h.envelopes(Envelope::kFlowQuery);
+  ASSERT_FALSE(queries.empty());
+  EXPECT_EQ(queries.back().flow_query().flow_id(), flow_id);
+  fastpath::FlowInfo info;
+  info.set_ok(true);
+  info.set_flow_id(flow_id);
+  info.set_tx_next_seq(tx_next);
+  info.set_rx_next_seq(rx_next);
+  h.runner->respond(queries.back(), info);
+}
+
+// We close first: our FIN is acknowledged before the peer's arrives.
+void close_actively(Harness& h, uint32_t flow_id, uint32_t request_id) {
+  h.close(flow_id, request_id);
+  h.flow_event(flow_id, FlowEvent::KIND_TX_FIN_ACKED);
+  h.flow_event(flow_id, FlowEvent::KIND_RX_FIN);
+  h.flow_event(flow_id, FlowEvent::KIND_CLOSED);
+}
+
+TEST(ConnClose, ActiveCloseEndsInTimeWait) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.clear();
+  h.close(kFlow, 50, false, /*context=*/2);
+  EXPECT_TRUE(h.removes().empty());  // graceful: wait for the FINs
+  h.flow_event(kFlow, FlowEvent::KIND_TX_FIN_ACKED);
+  h.flow_event(kFlow, FlowEvent::KIND_RX_FIN);
+  EXPECT_TRUE(h.removes().empty());
+  h.flow_event(kFlow, FlowEvent::KIND_CLOSED);
+  EXPECT_TRUE(h.removes().empty());  // first the sequence numbers for TIME_WAIT
+  respond_flow_info(h, kFlow, 7001, 3001);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_EQ(removes[0].flow_id(), kFlow);
+  EXPECT_FALSE(removes[0].send_reset());
+  EXPECT_EQ(removes[0].notify().type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(removes[0].notify().status(), 0);
+  EXPECT_EQ(removes[0].notify().request_id(), 50u);
+  EXPECT_EQ(removes[0].notify().context_id(), 2u);
+  EXPECT_EQ(h.actor->connections().size(), 0u);
+  ASSERT_EQ(h.actor->time_wait().size(), 1u);
+  EXPECT_EQ(h.actor->counters().time_wait_entered, 1u);
+
+  // The peer did not get our last ACK: its FIN comes again and is answered.
+  h.clear();
+  PeerSegment fin;
+  fin.flags = wire::kTcpFin | wire::kTcpAck;
+  fin.seq = 3000;
+  fin.ack = 7001;
+  fin.tsval = 900;
+  fin.mss = fin.wscale = fin.sack_permitted = false;
+  h.segment(fin, 4);
+  auto outs = h.packet_outs();
+  ASSERT_EQ(outs.size(), 1u);
+  wire::Frame ack = parse_sent(outs[0].frame());
+  EXPECT_EQ(ack.tcp.flags, wire::kTcpAck);
+  EXPECT_EQ(ack.tcp.seq, 7001u);
+  EXPECT_EQ(ack.tcp.ack, 3001u);
+  EXPECT_TRUE(ack.tcp.options.has_timestamps);
+  EXPECT_EQ(ack.tcp.options.tsecr, 900u);
+  EXPECT_TRUE(outs[0].stamp_timestamp());
+  EXPECT_EQ(outs[0].flow_group(), 4u);
+  EXPECT_EQ(h.actor->counters().time_wait_acks, 1u);
+
+  // An old SYN for the tuple is not a new connection: it gets our ACK, not a SYN-ACK.
+  h.accept(h.listener_80, 0x5, 60);
+  PeerSegment old_syn;
+  old_syn.seq = 1000;
+  old_syn.tsval = 777;
+  h.segment(old_syn);
+  EXPECT_TRUE(h.install_requests().empty());
+  EXPECT_EQ(h.packet_outs().size(), 2u);
+  EXPECT_EQ(parse_sent(h.packet_outs()[1].frame()).tcp.flags, wire::kTcpAck);
+
+  // After 2*MSL the tuple is free: a late FIN now finds nobody (RST).
+  h.runner->advance(h.config.time_wait + seconds(1));
+  EXPECT_EQ(h.actor->time_wait().size(), 0u);
+  h.segment(fin);
+  ASSERT_EQ(h.packet_outs().size(), 3u);
+  EXPECT_EQ(parse_sent(h.packet_outs()[2].frame()).tcp.flags, wire::kTcpRst);
+}
+
+TEST(ConnClose, NewerSynReopensATimeWaitTuple) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  close_actively(h, kFlow, 50);
+  respond_flow_info(h, kFlow, 7001, 3001);
+  ASSERT_EQ(h.actor->time_wait().size(), 1u);
+  h.accept(h.listener_80, 0x6, 61);
+  PeerSegment syn;
+  syn.seq = 90000;
+  syn.tsval = 5000;  // newer than anything the old connection saw
+  h.segment(syn);
+  EXPECT_EQ(h.actor->time_wait().size(), 0u);
+  EXPECT_EQ(h.actor->counters().time_wait_reopened, 1u);
+  auto installs = h.install_requests();
+  ASSERT_EQ(installs.size(), 2u);
+  EXPECT_EQ(installs[1].install_flow().rx_next_seq(), 90001u);
+}
+
+TEST(ConnClose, FlowQueryWithoutAnswerStillEndsInTimeWait) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  close_actively(h, kFlow, 50);
+  h.runner->advance(h.config.flow_query_timeout + std::chrono::milliseconds(1));
+  EXPECT_EQ(h.removes().size(), 1u);
+  ASSERT_EQ(h.actor->time_wait().size(), 1u);
+  // It answers from the peer's segment.
+  h.clear();
+  PeerSegment fin;
+  fin.flags = wire::kTcpFin | wire::kTcpAck;
+  fin.seq = 3000;
+  fin.ack = 7001;
+  h.segment(fin);
+  ASSERT_EQ(h.packet_outs().size(), 1u);
+  wire::Frame ack = parse_sent(h.packet_outs()[0].frame());
+  EXPECT_EQ(ack.tcp.seq, 7001u);
+  EXPECT_EQ(ack.tcp.ack, 3001u);
+}
+
+TEST(ConnClose, PassiveCloseHasNoTimeWait) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.flow_event(kFlow, FlowEvent::KIND_RX_FIN);  // the peer closes first
+  h.close(kFlow, 51);
+  h.flow_event(kFlow, FlowEvent::KIND_TX_FIN_ACKED);
+  h.flow_event(kFlow, FlowEvent::KIND_CLOSED);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_FALSE(removes[0].send_reset());
+  EXPECT_EQ(removes[0].notify().request_id(), 51u);
+  EXPECT_TRUE(h.envelopes(Envelope::kFlowQuery).empty());
+  EXPECT_EQ(h.actor->time_wait().size(), 0u);
+}
+
+TEST(ConnClose, ClosedFlowWaitsForTheAppBeforeItsBuffersGo) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.flow_event(kFlow, FlowEvent::KIND_RX_FIN);
+  h.flow_event(kFlow, FlowEvent::KIND_TX_FIN_ACKED);
+  h.flow_event(kFlow, FlowEvent::KIND_CLOSED);
+  EXPECT_TRUE(h.removes().empty());  // the app may still read what arrived
+  h.close(kFlow, 52);
+  ASSERT_EQ(h.removes().size(), 1u);
+  EXPECT_EQ(h.removes()[0].notify().request_id(), 52u);
+}
+
+TEST(ConnClose, PeerResetRemovesTheFlowAndTellsTheApp) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.flow_event(kFlow, FlowEvent::KIND_RESET);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_FALSE(removes[0].send_reset());
+  EXPECT_EQ(removes[0].notify().type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(removes[0].notify().status(), -ECONNRESET);
+  EXPECT_EQ(removes[0].notify().request_id(), 0u);
+  EXPECT_EQ(removes[0].notify().opaque(), 0xacce0000u + kFlow);
+  EXPECT_EQ(h.actor->time_wait().size(), 0u);
+  EXPECT_EQ(h.actor->counters().resets_by_peer, 1u);
+}
+
+TEST(ConnClose, AbortiveCloseSendsRst) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.close(kFlow, 53, /*reset=*/true);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_TRUE(removes[0].send_reset());
+  EXPECT_EQ(removes[0].notify().status(), 0);
+  EXPECT_EQ(removes[0].notify().request_id(), 53u);
+  EXPECT_EQ(h.actor->time_wait().size(), 0u);
+  EXPECT_EQ(h.actor->counters().aborts, 1u);
+}
+
+TEST(ConnClose, PeerThatNeverFinishesIsResetAfterTheCloseTimeout) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.close(kFlow, 54);
+  h.flow_event(kFlow, FlowEvent::KIND_TX_FIN_ACKED);  // FIN_WAIT_2 forever
+  h.runner->advance(h.config.close_timeout - seconds(2));
+  EXPECT_TRUE(h.removes().empty());
+  h.runner->advance(seconds(3));
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_TRUE(removes[0].send_reset());
+  EXPECT_EQ(removes[0].notify().request_id(), 54u);
+  EXPECT_EQ(h.actor->counters().close_timeouts, 1u);
+}
+
+TEST(ConnClose, BadClosesAreAnsweredWithErrors) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.close(999, 70);
+  EXPECT_EQ(h.last_notify().type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(h.last_notify().status(), -EBADF);
+  h.close(kFlow, 71, false, 0, /*app=*/77);  // not this app's connection
+  EXPECT_EQ(h.last_notify().status(), -EBADF);
+  EXPECT_EQ(h.last_notify().app_id(), 77u);
+  h.close(kFlow, 72);
+  h.close(kFlow, 73);
+  EXPECT_EQ(h.last_notify().status(), -EALREADY);
+  EXPECT_EQ(h.last_notify().request_id(), 73u);
+}
+
+TEST(ConnClose, ClosingAnOpenInProgressAbortsIt) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.open(kPeerIp, 80, 0xbeef, 1);
+  h.respond_resolved(h.envelopes(Envelope::kResolveRequest)[0], kPeerMac);
+  auto r = h.base_request(fastpath::AppRequestIn::TYPE_CONN_CLOSE, 2);
+  r.set_opaque(0xbeef);
+  h.request(r);
+  auto n = h.notifies();
+  ASSERT_EQ(n.size(), 2u);
+  EXPECT_EQ(n[0].type(), AppNotify::TYPE_CONN_OPENED);
+  EXPECT_EQ(n[0].status(), -ECONNABORTED);
+  EXPECT_EQ(n[0].request_id(), 1u);
+  EXPECT_EQ(n[1].type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(n[1].status(), 0);
+  EXPECT_EQ(h.actor->connections().size(), 0u);
+  auto outs = h.packet_outs();
+  ASSERT_EQ(outs.size(), 2u);  // SYN, then RST
+  EXPECT_EQ(parse_sent(outs[1].frame()).tcp.flags, wire::kTcpRst);
+}
+
+TEST(ConnClose, UnknownFlowEventsDoNotLeakFlows) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.flow_event(44, FlowEvent::KIND_RX_FIN);
+  EXPECT_TRUE(h.removes().empty());
+  h.flow_event(44, FlowEvent::KIND_CLOSED);
+  ASSERT_EQ(h.removes().size(), 1u);
+  EXPECT_EQ(h.removes()[0].flow_id(), 44u);
+  EXPECT_EQ(h.actor->counters().flow_events_unknown, 2u);
+  h.flow_event(44, static_cast<FlowEvent::Kind>(42));
+  EXPECT_EQ(h.actor->counters().flow_events_unknown, 3u);
+}
+
+TEST(ConnClose, AppDetachDropsListenersAcceptsAndFlows) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.accept(h.listener_80, 0x9, 80);
+  // A passive open still installing when the app goes.
+  PeerSegment syn;
+  syn.src_port = 40100;
+  h.segment(syn);
+  ASSERT_EQ(h.install_requests().size(), 2u);
+  const Envelope installing = h.install_requests()[1];
+  h.clear();
+  fastpath::AppDetached gone;
+  gone.set_app_id(kAppId);
+  h.runner->deliver_event("fastpath", gone);
+  EXPECT_EQ(h.actor->listeners().size(), 0u);
+  EXPECT_EQ(h.actor->connections().size(), 0u);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_EQ(removes[0].flow_id(), kFlow);
+  EXPECT_TRUE(removes[0].send_reset());
+  // The install answered afterwards: its flow is taken out again.
+  h.respond_installed(installing, 12);
+  removes = h.removes();
+  ASSERT_EQ(removes.size(), 2u);
+  EXPECT_EQ(removes[1].flow_id(), 12u);
+  EXPECT_TRUE(removes[1].send_reset());
+  // SYNs to the port now find it closed.
+  PeerSegment later;
+  later.src_port = 40200;
+  h.segment(later);
+  EXPECT_EQ(parse_sent(h.packet_outs().back().frame()).tcp.flags, wire::kTcpRst | wire::kTcpAck);
+  // A request that crossed the detach creates nothing.
+  h.listen(80, 99);
+  EXPECT_EQ(h.actor->listeners().size(), 0u);
+  // Once the id is attached again (a new app), it works.
+  fastpath::AppAttached again;
+  again.set_app_id(kAppId);
+  again.set_pid(321);
+  h.runner->deliver_event("fastpath", again);
+  h.listen(80, 100);
+  EXPECT_EQ(h.last_notify().status(), 0);
+}
+
+}  // namespace
+}  // namespace vtas::conn

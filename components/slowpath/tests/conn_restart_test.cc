@@ -1,0 +1,299 @@
+// The conn actor across a kill -9: a second instance on the same registry file resumes
+// listeners, posted accepts, TIME_WAIT entries, handshakes in progress and installs in
+// flight; requests the fast path relays again are not executed twice; a damaged registry
+// loses only the damaged entries.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "components/slowpath/tests/conn_test_support.h"
+
+namespace vtas::conn {
+namespace {
+
+using namespace vtas::conn::testing;
+using fastpath::AppNotify;
+using fastpath::FlowEvent;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// The first incarnation is simply abandoned (no on_stop): that is what kill -9 leaves.
+std::unique_ptr<Harness> restart(const TempDir& dir, const Harness& before,
+                                 Nanos downtime = milliseconds(300)) {
+  auto after = std::make_unique<Harness>(test_config(dir.path()));
+  after->start_time = before.runner->fake_clock.now() + downtime;
+  after->start(/*incarnation=*/2);
+  return after;
+}
+
+TEST(ConnRestart, ListenersAcceptsAndTimeWaitSurvive) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  const uint32_t l = h->open_listener(8080, 1, 16, false, /*context=*/3);
+  h->accept(l, 0xa1, 2, /*context=*/4);
+  h->accept(l, 0xa2, 3, /*context=*/4);
+  h->establish_passive(11);  // listener 80, flow 11
+  h->close(11, 20);
+  h->flow_event(11, FlowEvent::KIND_TX_FIN_ACKED);
+  h->flow_event(11, FlowEvent::KIND_RX_FIN);
+  h->flow_event(11, FlowEvent::KIND_CLOSED);
+  fastpath::FlowInfo info;
+  info.set_ok(true);
+  info.set_flow_id(11);
+  info.set_tx_next_seq(7001);
+  info.set_rx_next_seq(3001);
+  h->runner->respond(h->envelopes(Envelope::kFlowQuery).back(), info);
+  ASSERT_EQ(h->actor->time_wait().size(), 1u);
+
+  auto h2 = restart(dir, *h);
+  EXPECT_EQ(h2->actor->listeners().size(), 2u);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 2u);
+  EXPECT_EQ(h2->actor->time_wait().size(), 1u);
+  EXPECT_EQ(h2->actor->connections().size(), 0u);
+  EXPECT_GT(h2->actor->counters().registry_restored, 0u);
+  EXPECT_EQ(h2->actor->counters().registry_dropped, 0u);
+
+  // A SYN to the restored listener takes the first restored accept.
+  PeerSegment syn;
+  syn.dst_port = 8080;
+  syn.src_port = 45000;
+  h2->segment(syn);
+  auto installs = h2->install_requests();
+  ASSERT_EQ(installs.size(), 1u);
+  EXPECT_EQ(installs[0].install_flow().opaque(), 0xa1u);
+  EXPECT_EQ(installs[0].install_flow().context_id(), 4u);
+  EXPECT_EQ(installs[0].install_flow().notify().listener_id(), l);
+  EXPECT_EQ(installs[0].install_flow().notify().request_id(), 2u);
+
+  // The TIME_WAIT entry still answers a retransmitted FIN with the right numbers.
+  PeerSegment fin;
+  fin.flags = wire::kTcpFin | wire::kTcpAck;
+  fin.seq = 3000;
+  fin.ack = 7001;
+  h2->segment(fin);
+  auto outs = h2->packet_outs();
+  ASSERT_EQ(outs.size(), 1u);
+  wire::Frame ack = parse_sent(outs[0].frame());
+  EXPECT_EQ(ack.tcp.flags, wire::kTcpAck);
+  EXPECT_EQ(ack.tcp.seq, 7001u);
+  EXPECT_EQ(ack.tcp.ack, 3001u);
+
+  // Ids continue: a new listener gets an id never used before.
+  const uint32_t l3 = h2->open_listener(9090, 30);
+  EXPECT_GT(l3, l);
+  EXPECT_GT(l3, h->listener_80);
+}
+
+TEST(ConnRestart, FirstIncarnationStartsFresh) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->open_listener(8080, 1);
+  auto h2 = std::make_unique<Harness>(dir);
+  h2->start(/*incarnation=*/1);
+  EXPECT_EQ(h2->actor->listeners().size(), 0u);
+}
+
+TEST(ConnRestart, HandshakeInProgressIsResumedWithItsTimer) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->open(kPeerIp, 80, 0x77, 5);
+  h->respond_resolved(h->envelopes(Envelope::kResolveRequest)[0], kPeerMac);
+  wire::Frame syn = parse_sent(h->packet_outs()[0].frame());
+  const uint64_t key = h->arms()[0].key();
+
+  auto h2 = restart(dir, *h, milliseconds(4));
+  auto arms = h2->arms();
+  ASSERT_EQ(arms.size(), 1u);
+  EXPECT_EQ(arms[0].key(), key);
+  EXPECT_EQ(arms[0].delay_us(), 6000u);  // 10 ms armed, 4 ms gone
+  // The timer fires in the new incarnation: the same SYN again.
+  h2->timer_fired(key);
+  ASSERT_EQ(h2->packet_outs().size(), 1u);
+  wire::Frame again = parse_sent(h2->packet_outs()[0].frame());
+  EXPECT_EQ(again.tcp.seq, syn.tcp.seq);
+  EXPECT_EQ(again.tcp.src_port, syn.tcp.src_port);
+  // And the SYN-ACK completes the open the app asked the old incarnation for.
+  PeerSegment sa;
+  sa.src_port = 80;
+  sa.dst_port = syn.tcp.src_port;
+  sa.flags = wire::kTcpSyn | wire::kTcpAck;
+  sa.seq = 1;
+  sa.ack = syn.tcp.seq + 1;
+  h2->segment(sa);
+  auto installs = h2->install_requests();
+  ASSERT_EQ(installs.size(), 1u);
+  EXPECT_EQ(installs[0].install_flow().notify().type(), AppNotify::TYPE_CONN_OPENED);
+  EXPECT_EQ(installs[0].install_flow().notify().request_id(), 5u);
+  EXPECT_EQ(installs[0].install_flow().opaque(), 0x77u);
+}
+
+TEST(ConnRestart, ResolutionInProgressIsAskedAgain) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->open(kPeerIp, 80, 0x77, 5);
+  auto h2 = restart(dir, *h);
+  auto resolves = h2->envelopes(Envelope::kResolveRequest);
+  ASSERT_EQ(resolves.size(), 1u);
+  h2->respond_resolved(resolves[0], kPeerMac);
+  EXPECT_EQ(h2->packet_outs().size(), 1u);
+}
+
+TEST(ConnRestart, InstallInFlightIsSentAgain) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  const uint32_t l = h->open_listener(80, 1);
+  h->accept(l, 0xc1, 2);
+  h->segment(PeerSegment{});
+  ASSERT_EQ(h->install_requests().size(), 1u);
+  const auto first = h->install_requests()[0].install_flow();
+
+  auto h2 = restart(dir, *h);
+  auto installs = h2->install_requests();
+  ASSERT_EQ(installs.size(), 1u);
+  EXPECT_EQ(installs[0].install_flow().tx_next_seq(), first.tx_next_seq());
+  EXPECT_EQ(installs[0].install_flow().packet().frame(), first.packet().frame());
+  EXPECT_EQ(installs[0].install_flow().opaque(), 0xc1u);
+  h2->respond_installed(installs[0], 31);
+  EXPECT_EQ(h2->actor->connections().count(ConnState::kEstablished), 1u);
+  // The established flow's events reach the new incarnation's record.
+  h2->flow_event(31, FlowEvent::KIND_RESET);
+  ASSERT_EQ(h2->removes().size(), 1u);
+  EXPECT_EQ(h2->removes()[0].notify().opaque(), 0xc1u);
+}
+
+TEST(ConnRestart, RelayedRequestsAreNotExecutedTwice) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->listen(80, 1);
+  const uint32_t l = h->last_notify().listener_id();
+  h->accept(l, 0xd1, 2);
+  h->listen(80, 3);  // refused: the answer is logged too
+  ASSERT_EQ(h->last_notify().status(), -EADDRINUSE);
+
+  auto h2 = restart(dir, *h);
+  // The fast path relays the three requests again (it never saw them answered).
+  h2->listen(80, 1);
+  auto n = h2->notifies();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].type(), AppNotify::TYPE_LISTEN_OPENED);
+  EXPECT_EQ(n[0].status(), 0);
+  EXPECT_EQ(n[0].listener_id(), l);  // the same listener, answered again
+  EXPECT_EQ(h2->actor->listeners().size(), 1u);
+  h2->accept(l, 0xd1, 2);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 1u);
+  h2->listen(80, 3);
+  EXPECT_EQ(h2->last_notify().status(), -EADDRINUSE);
+  EXPECT_EQ(h2->last_notify().request_id(), 3u);
+  EXPECT_EQ(h2->actor->counters().app_requests_duplicate, 3u);
+  // New requests still run.
+  h2->accept(l, 0xd2, 4);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 2u);
+}
+
+TEST(ConnRestart, RequestsDeduplicatedWithinOneIncarnationToo) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.open(kPeerIp, 80, 1, 7);
+  h.open(kPeerIp, 80, 1, 7);
+  EXPECT_EQ(h.actor->connections().size(), 1u);
+  EXPECT_EQ(h.actor->counters().app_requests_duplicate, 1u);
+}
+
+TEST(ConnRestart, DamagedEntriesAreDroppedTheRestResumes) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->open_listener(8080, 1);
+  h->open_listener(8081, 2);
+  h->actor.reset();  // unmap (the file stays, as after a kill)
+  {
+    // Damage: the first listener's slot is torn in both copies; a whole but meaningless
+    // connection record is added.
+    auto r =
+        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
+                           ConnRegistry::Mode::kResume);
+    ASSERT_TRUE(r);
+    auto contents = r->take_contents();
+    ASSERT_EQ(contents.listeners.size(), 2u);
+    auto* raw = r->listeners().raw_slot(contents.listeners[0].first);
+    raw->copies[0].record.local_port ^= 0xff;
+    raw->copies[1].record.local_port ^= 0xff;
+    ConnRecord garbage{};
+    garbage.conn_id = 99;
+    garbage.state = 42;
+    ASSERT_TRUE(r->conns().insert(garbage));
+  }
+  Harness h2(dir);
+  h2.start_time = h->runner->fake_clock.now();
+  h2.start(2);
+  EXPECT_EQ(h2.actor->listeners().size(), 1u);
+  EXPECT_EQ(h2.actor->connections().size(), 0u);
+  EXPECT_EQ(h2.actor->counters().registry_dropped, 2u);
+  // The survivor works.
+  PeerSegment syn;
+  syn.dst_port = 8081;
+  h2.segment(syn);
+  EXPECT_EQ(h2.notifies().size(), 1u);  // LISTEN_NEW_CONN
+}
+
+TEST(ConnRestart, ExpiredTimeWaitEntriesGoAtTheFirstHousekeeping) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->establish_passive(11);
+  h->close(11, 20);
+  h->flow_event(11, FlowEvent::KIND_TX_FIN_ACKED);
+  h->flow_event(11, FlowEvent::KIND_CLOSED);
+  h->runner->advance(h->config.flow_query_timeout + milliseconds(1));
+  ASSERT_EQ(h->actor->time_wait().size(), 1u);
+  auto h2 = restart(dir, *h, h->config.time_wait + seconds(1));
+  EXPECT_EQ(h2->actor->time_wait().size(), 1u);
+  h2->runner->advance(seconds(1));
+  EXPECT_EQ(h2->actor->time_wait().size(), 0u);
+}
+
+}  // namespace
+}  // namespace vtas::conn
+
+namespace vtas::conn {
+namespace {
+
+using namespace vtas::conn::testing;
+
+TEST(ConnRestartWindow, RequestExecutedButNotLoggedIsNotRunAgain) {
+  // conn died after writing the listener but before its request-log entry.
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->listen(80, 1);
+  const uint32_t l = h->last_notify().listener_id();
+  const auto before = h->runner->fake_clock.now();
+  h->actor.reset();
+  {
+    auto r =
+        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
+                           ConnRegistry::Mode::kResume);
+    ASSERT_TRUE(r);
+    for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
+  }
+  Harness h2(dir);
+  h2.start_time = before;
+  h2.start(2);
+  h2.listen(80, 1);
+  auto n = h2.notifies();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].status(), 0);
+  EXPECT_EQ(n[0].listener_id(), l);
+  EXPECT_EQ(h2.actor->listeners().size(), 1u);
+  EXPECT_EQ(h2.actor->counters().app_requests_duplicate, 1u);
+}
+
+}  // namespace
+}  // namespace vtas::conn
