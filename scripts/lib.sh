@@ -55,3 +55,35 @@ configure_and_build() {
   log "building in $dir"
   ninja -C "$dir" -j"$(nproc)" || die "build failed in $dir"
 }
+
+# The embedded default network (manifests/default.txtpb): a veth pair `vtas0` <-> `vtas0-peer`,
+# the peer end in namespace `vtas-peer` with 10.77.0.2/24. Offloads off on both ends, so frames
+# on the wire are complete (filled checksums, no GSO super-frames) as from a real NIC.
+VTAS_DEMO_NS=vtas-peer
+VTAS_DEMO_IF=vtas0
+VTAS_DEMO_PEER_IF=vtas0-peer
+VTAS_DEMO_IP=10.77.0.1
+VTAS_DEMO_PEER_IP=10.77.0.2
+
+demo_network_up() {
+  demo_network_down
+  ip netns add "$VTAS_DEMO_NS" || die "cannot create network namespace $VTAS_DEMO_NS"
+  ip link add "$VTAS_DEMO_IF" type veth peer name "$VTAS_DEMO_PEER_IF"
+  ip link set "$VTAS_DEMO_PEER_IF" netns "$VTAS_DEMO_NS"
+  sysctl -qw "net.ipv6.conf.$VTAS_DEMO_IF.disable_ipv6=1"
+  ip link set "$VTAS_DEMO_IF" up
+  ip netns exec "$VTAS_DEMO_NS" ip link set lo up
+  ip netns exec "$VTAS_DEMO_NS" ip addr add "$VTAS_DEMO_PEER_IP/24" dev "$VTAS_DEMO_PEER_IF"
+  ip netns exec "$VTAS_DEMO_NS" ip link set "$VTAS_DEMO_PEER_IF" up
+  ethtool -K "$VTAS_DEMO_IF" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  ip netns exec "$VTAS_DEMO_NS" ethtool -K "$VTAS_DEMO_PEER_IF" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+  log "network: $VTAS_DEMO_IF (vtas, $VTAS_DEMO_IP) <-> $VTAS_DEMO_PEER_IF in netns $VTAS_DEMO_NS ($VTAS_DEMO_PEER_IP)"
+}
+
+demo_network_down() {
+  ip netns del "$VTAS_DEMO_NS" 2>/dev/null || true
+  ip link del "$VTAS_DEMO_IF" 2>/dev/null || true
+}
+
+# Free 2 MiB hugepages, for choosing --fp-no-hugepages when there are too few.
+free_hugepages() { awk '/HugePages_Free/ {print $2}' /proc/meminfo; }

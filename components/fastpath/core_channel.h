@@ -53,7 +53,7 @@ struct CoreReport {
   uint8_t type;          // ReportType
   uint8_t event;         // kFlowEvent: fastpath::FlowEvent::Kind
   uint16_t length;       // kPacket
-  uint32_t flow_id;      // kPacket: matching flow + 1 (0 = none); others: the flow
+  uint32_t flow_id;      // the flow (kPacket: the matching flow, 0 = none; ids start at 1)
   uint32_t flow_group;
   uint32_t app_id;
   uint32_t context_id;

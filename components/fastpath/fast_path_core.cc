@@ -284,7 +284,7 @@ void FastPathCore::handle_frame(Packet& packet) {
   if (out.tx_newly_sendable || out.went_back_n) scheduler_.ready(flow_id);
   if (out.went_back_n) counters_->retransmits++;
   if (out.to_slow_path) {
-    to_control(packet, flow_id + 1, fs.flow_group);
+    to_control(packet, flow_id, fs.flow_group);
     return;
   }
   if (out.send_ack) {
@@ -294,11 +294,11 @@ void FastPathCore::handle_frame(Packet& packet) {
   port_.free_burst(&packet, 1);
 }
 
-void FastPathCore::to_control(Packet& packet, uint32_t flow_plus_one, uint32_t flow_group) {
+void FastPathCore::to_control(Packet& packet, uint32_t flow_id, uint32_t flow_group) {
   CoreReport r{};
   r.type = static_cast<uint8_t>(ReportType::kPacket);
   r.length = packet.length;
-  r.flow_id = flow_plus_one;
+  r.flow_id = flow_id;
   r.flow_group = flow_group;
   r.packet_native = packet.native;
   r.data = packet.data;

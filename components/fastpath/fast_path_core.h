@@ -74,7 +74,7 @@ class FastPathCore {
 
   // per packet / per flow
   void handle_frame(Packet& packet);
-  void to_control(Packet& packet, uint32_t flow_plus_one, uint32_t flow_group);
+  void to_control(Packet& packet, uint32_t flow_id, uint32_t flow_group);  // flow_id 0: none
   void report_flow_event(uint32_t flow_id, uint8_t kind, uint64_t opaque);
   void note_app_event(uint32_t flow_id, uint32_t rx_bump, uint32_t rx_pos, uint32_t tx_bump,
                       uint8_t flags);

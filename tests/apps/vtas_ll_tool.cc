@@ -8,7 +8,8 @@
 //   vtas_ll_tool connect IP PORT [--conns N] [--bytes B] [--echo] [--requests R --size S]
 //       Opens N connections and sends B bytes on each (a pseudo-random stream); with --echo it
 //       checks the echoed stream byte for byte. With --requests: R request/response round trips
-//       of S bytes each (ping-pong) and latency percentiles. Prints per connection
+//       in total of S bytes each (every connection does its own ping-pong), and latency
+//       percentiles. Prints per connection
 //       "sent bytes=<B> sha256=<hex> echo=<ok|bad|->" and a summary; exit 0 iff all is well.
 #include <arpa/inet.h>
 #include <signal.h>
@@ -222,7 +223,7 @@ int connect_and_send(uint32_t ip, uint16_t port, int conns, uint64_t bytes, bool
     k->out = Stream(static_cast<uint64_t>(i) + 1);
     k->expect = Stream(static_cast<uint64_t>(i) + 1);
     k->to_send = requests ? 0 : bytes;
-    k->requests_left = requests;
+    k->requests_left = requests ? std::max<uint64_t>(1, requests / static_cast<uint64_t>(conns)) : 0;
     if (flextcp_connection_open(&ctx, &k->c, ip, port) != 0) return fail("open");
     all.push_back(std::move(k));
   }
@@ -341,9 +342,10 @@ int connect_and_send(uint32_t ip, uint16_t port, int conns, uint64_t bytes, bool
               static_cast<double>(total) * 8 / seconds / 1e9);
   if (!rtts.empty()) {
     std::sort(rtts.begin(), rtts.end());
-    std::printf("requests=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f\n", rtts.size(),
+    std::printf("requests=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f\n", rtts.size(),
                 static_cast<double>(rtts.size()) / seconds, rtts[rtts.size() / 2] / 1e3,
-                rtts[std::min(rtts.size() - 1, rtts.size() * 99 / 100)] / 1e3);
+                rtts[std::min(rtts.size() - 1, rtts.size() * 99 / 100)] / 1e3,
+                rtts[std::min(rtts.size() - 1, rtts.size() * 999 / 1000)] / 1e3);
   }
   return failed == 0 && !g_stop ? 0 : 1;
 }

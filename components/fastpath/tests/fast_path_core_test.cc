@@ -227,6 +227,18 @@ TEST_F(CoreFixture, UnknownFlowsAndArpGoToTheControlThread) {
   EXPECT_EQ(port.buffers_free(), 1024u);  // nothing leaked
 }
 
+TEST_F(CoreFixture, RetransmittedSynOfAnInstalledFlowGoesToControlWithItsFlowId) {
+  uint32_t id = install();
+  inject(5000, 0, tcp::kTcpSyn, "");  // the peer lost our SYN-ACK and sends its SYN again
+  run();
+  CoreReport r;
+  ASSERT_TRUE(report_out.try_pop(r));
+  EXPECT_EQ(r.type, static_cast<uint8_t>(ReportType::kPacket));
+  EXPECT_EQ(r.flow_id, id);  // conn answers with the SYN-ACK of that flow
+  Packet p{r.data, r.length, 0, 0, 0, r.packet_native};
+  port.free_burst(&p, 1);
+}
+
 TEST_F(CoreFixture, GarbageFramesAndBumpsAreCountedNotFatal) {
   uint32_t id = install();
   std::mt19937 rng(11);

@@ -28,8 +28,21 @@ TEST(ShippedManifests, EveryFileValidates) {
   EXPECT_GE(files, 3);
 }
 
-TEST(ShippedManifests, DefaultIsTheFoundationDemo) {
+TEST(ShippedManifests, DefaultRunsTheTcpServiceOnTheEmbeddedNetwork) {
   auto manifest = load("default.txtpb");
+  EXPECT_EQ(manifest.instance(), "vtas");
+  EXPECT_EQ(manifest.network().ip_addr(), "10.77.0.1/24");
+  EXPECT_EQ(manifest.network().device(), "net_af_packet0,iface=vtas0");
+  ASSERT_EQ(manifest.actor_size(), 4);
+  const char* kinds[] = {"fastpath", "arp", "timer", "conn"};
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(manifest.actor(i).kind(), kinds[i]);
+    EXPECT_EQ(manifest.actor(i).placement(), manifest::PLACEMENT_PROCESS);
+  }
+}
+
+TEST(ShippedManifests, DiagIsTheRuntimeDemo) {
+  auto manifest = load("diag.txtpb");
   EXPECT_EQ(manifest.instance(), "vtas");
   ASSERT_EQ(manifest.actor_size(), 3);
   EXPECT_EQ(manifest.actor(0).name(), "echo");
