@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <poll.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -71,6 +72,10 @@ void FastPathCore::run(const std::atomic<bool>& stop) {
     } else if (config_.interrupts &&
                end - last_work_ns_ >= uint64_t{config_.poll_before_sleep_us} * 1000) {
       sleep_until_work(stop, end);
+    } else if (config_.yield_when_idle) {
+      // Nothing to do this round: let the app or the peer (often on this very CPU) run
+      // instead of spinning through our time slice. Returns at once when nobody waits.
+      sched_yield();
     }
   }
 }

@@ -34,6 +34,10 @@ struct CoreConfig {
   bool interrupts = true;           // sleep when idle (TAS: unless --fp-no-ints)
   uint32_t poll_before_sleep_us = 10000;  // TAS --fp-poll-interval-tas
   uint32_t max_idle_sleep_us = 100000;    // cap on one sleep (timers still fire)
+  // sched_yield() after an idle round while polling: on a machine with fewer CPUs than busy
+  // processes (this project's 2-core machines) spinning steals the time the app and the peer
+  // need. Off for a dedicated core.
+  bool yield_when_idle = true;
 };
 
 class FastPathCore {

@@ -4,8 +4,10 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 
 #include "components/fastpath/dpdk_port.h"
+#include "components/fastpath/dpdk_telemetry.h"
 #include "components/fastpath/flow_lock.h"
 #include "components/wire/wire.h"
 #include "proto/arp.pb.h"
@@ -72,6 +74,7 @@ Status FastPathActor::on_start() {
   if (Status s = open_port(); !s) return s;
   if (Status s = create_flow_table(); !s) return s;
   if (Status s = start_cores(); !s) return s;
+  if (dpdk_initialised_) publish_telemetry(&*flows_, static_cast<uint32_t>(cores_.size()));
   if (Status s = start_app_manager(); !s) return s;
   watch_fd(control_doorbell_->fd(), [this] {
     control_doorbell_->drain();
@@ -240,7 +243,12 @@ void FastPathActor::on_stop() {
     flow_region_.reset();
     ::unlink(path.c_str());
   }
-  if (dpdk_initialised_) cleanup_dpdk_eal();
+  if (dpdk_initialised_) {
+    cleanup_dpdk_eal();
+    // The EAL's runtime directory under our own prefix (telemetry socket): ours to remove.
+    std::error_code ec;
+    std::filesystem::remove_all("/var/run/dpdk/vtas-" + config_.instance, ec);
+  }
 }
 
 // ---- cores ---------------------------------------------------------------------------------------
@@ -661,6 +669,34 @@ void FastPathActor::handle_actor_event(const supervisor::ActorEvent& m, const In
   for (const auto& [key, request] : unanswered_) send(kConnActor, request);
 }
 
+void FastPathActor::fill_flow_table(supervisor::StatsReport* report) {
+  auto* table = report->add_tables();
+  table->set_name("flows (first 32)");
+  for (const char* col : {"flow", "local", "remote", "app", "flags", "rx_avail", "tx_avail", "tx_sent",
+                          "rtt_us", "rate_kbps", "acked_bytes", "ecn_bytes", "drops"}) {
+    table->add_columns(col);
+  }
+  auto addr = [](uint32_t ip, uint16_t port) {
+    return wire::to_string(wire::Ipv4Addr{ntohl(ip)}) + ":" + std::to_string(ntohs(port));
+  };
+  int shown = 0;
+  for (uint32_t id = 1; id < flows_->max_flows() && shown < 32; ++id) {
+    const abi::FlowState& fs = *flows_->flow(id);
+    uint32_t flags = std::atomic_ref<const uint32_t>(fs.flags).load(std::memory_order_relaxed);
+    if (!(flags & abi::kFlowActive)) continue;
+    ++shown;
+    auto* row = table->add_rows();
+    for (const std::string& cell :
+         {std::to_string(id), addr(fs.local_ip, fs.local_port), addr(fs.remote_ip, fs.remote_port),
+          std::to_string(fs.app_id), std::to_string(flags), std::to_string(fs.rx_avail),
+          std::to_string(fs.tx_avail), std::to_string(fs.tx_sent), std::to_string(fs.rtt_us),
+          std::to_string(fs.tx_rate_kbps), std::to_string(fs.cnt_rx_ack_bytes),
+          std::to_string(fs.cnt_rx_ecn_bytes), std::to_string(fs.cnt_tx_drops)}) {
+      row->add_cells(cell);
+    }
+  }
+}
+
 void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "apps", apps_ ? apps_->app_count() : 0);
   add_counter(report, "flows", flows_ ? flows_->flows_in_use() : 0);
@@ -669,6 +705,7 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "frames_out_dropped", frames_dropped_);
   add_counter(report, "unanswered_app_requests", unanswered_.size());
   if (!flows_) return;
+  fill_flow_table(report);
   auto* table = report->add_tables();
   table->set_name("cores");
   for (const char* col : {"core", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "exceptions",

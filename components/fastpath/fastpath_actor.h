@@ -87,6 +87,7 @@ class FastPathActor final : public Actor {
   void remove_flow(uint32_t flow_id, bool send_reset);
   void app_detaching(AppManager::App& app);
   bool send_frame(const std::string& frame, uint32_t core, bool stamp);
+  void fill_flow_table(supervisor::StatsReport* report);
   // Tells arp our MAC (it answers ARP requests for our address with it).
   void announce_mac();
 

@@ -73,6 +73,9 @@ Result<FastPathConfig> fast_path_config(const manifest::Manifest& m) {
   bool user_memory = has_arg(extras, "--file-prefix") || has_arg(extras, "--in-memory") ||
                      has_arg(extras, "--no-huge") || has_arg(extras, "--no-shconf");
   if (!user_memory) {
+    // Our own prefix even in memory: the EAL's telemetry socket lives under it, and two
+    // instances must not share one.
+    a.push_back("--file-prefix=vtas-" + c.instance);
     if (c.hugepages) {
       a.push_back("--in-memory");
     } else {

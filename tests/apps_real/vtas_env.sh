@@ -132,9 +132,13 @@ wait_port_vtas() {
 wait_vtas_path() {
   local i
   for i in $(seq 1 50); do
-    LD_PRELOAD=$PRELOAD timeout 2 bash -c \
-      "exec 3<>/dev/tcp/$PEER_IP/$1 && echo ping >&3 && read -r line <&3 && [ \"\$line\" = ping ]" \
-      2>/dev/null && return 0
+    # python's socket module calls libc's socket functions (bash's /dev/tcp writes with
+    # stdio, which libc does not route through the interposed write).
+    LD_PRELOAD=$PRELOAD timeout 2 python3 -c "
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=1)
+s.sendall(b'ping')
+sys.exit(0 if s.recv(4) == b'ping' else 1)" "$PEER_IP" "$1" 2>/dev/null && return 0
     sleep 0.2
   done
   vtas_env_fail "no echo round trip through vtas to $PEER_IP:$1"

@@ -4,7 +4,8 @@ network namespace. Every mode prints machine-readable lines the tests check.
 
   linux_peer.py echo-server PORT [--count N]       echo; "listening PORT", then per connection
                                                    "closed bytes=<n> sha256=<hex>"
-  linux_peer.py sink-server PORT [--count N]       consume; same output
+  linux_peer.py sink-server PORT [--count N] [--stall-ms MS]
+                                                   consume (after not reading for MS); same output
   linux_peer.py echo-client HOST PORT BYTES [--conns N]
                                                    send random bytes, check the echo; per conn
                                                    "echo ok|bad bytes=<n> sha256=<hex>"
@@ -23,7 +24,7 @@ import time
 CHUNK = 1 << 16
 
 
-def serve(port, count, echo):
+def serve(port, count, echo, stall_ms=0):
     lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     lst.bind(("0.0.0.0", port))
@@ -34,6 +35,9 @@ def serve(port, count, echo):
     def handle(conn):
         h = hashlib.sha256()
         total = 0
+        if stall_ms:
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            time.sleep(stall_ms / 1000)  # a slow reader: the sender sees a zero window
         with conn:
             while True:
                 data = conn.recv(CHUNK)
@@ -124,7 +128,7 @@ def main():
     if a[0] == "echo-server":
         serve(int(a[1]), opt("--count", 0), True)
     elif a[0] == "sink-server":
-        serve(int(a[1]), opt("--count", 0), False)
+        serve(int(a[1]), opt("--count", 0), False, opt("--stall-ms", 0))
     elif a[0] == "echo-client":
         echo_client(a[1], int(a[2]), int(a[3]), opt("--conns", 1))
     elif a[0] == "source-client":

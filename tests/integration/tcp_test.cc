@@ -2,6 +2,11 @@
 // net_af_packet on a veth pair.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include "tests/integration/tcp_fixture.h"
 
@@ -9,6 +14,13 @@ namespace vtas::testing {
 namespace {
 
 constexpr uint64_t k64MiB = 64ull << 20;
+
+// A counter from `vtasctl stats` ("  name   value"); 0 when absent.
+uint64_t stats_counter(const std::string& stats, const std::string& name) {
+  size_t at = stats.find("  " + name + " ");
+  if (at == std::string::npos) return 0;
+  return std::strtoull(stats.c_str() + at + name.size() + 2, nullptr, 10);
+}
 
 TEST_F(TcpFixture, EchoServerOnVtasWithLinuxClient64MiB) {
   start_instance();
@@ -112,6 +124,67 @@ TEST_F(TcpFixture, SlowPathActorsRestartWithoutLosingATransfer) {
   // The restarted actors serve: a new connection works right away.
   auto r = run_peer({"echo-client", net_->vtas_ip(), "7003", "1000"});
   EXPECT_NE(r.out.find("echo ok"), std::string::npos) << r.out << r.err;
+}
+
+TEST_F(TcpFixture, CountersReachVtasctlAndDpdkTelemetry) {
+  start_instance();
+  spawn_app({"serve", "7006", "--echo"}, "server");
+  ASSERT_TRUE(wait_output("server", "listening 7006"));
+  auto r = run_peer({"echo-client", net_->vtas_ip(), "7006", "100000"});
+  ASSERT_NE(r.out.find("echo ok"), std::string::npos) << r.out << r.err;
+  std::string stats = vtas_->ctl({"stats"}).out;
+  EXPECT_GT(stats_counter(stats, "apps"), 0u);
+  EXPECT_NE(stats.find("cores:"), std::string::npos) << stats;
+  EXPECT_NE(stats.find("flows (first 32):"), std::string::npos) << stats;
+  // DPDK telemetry: the same per-core counters on the EAL's socket.
+  std::string instance = "tcp" + std::to_string(::getpid() % 100000);
+  int s = ::socket(AF_UNIX, SOCK_SEQPACKET, 0);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "/var/run/dpdk/vtas-%s/dpdk_telemetry.v2",
+                instance.c_str());
+  ASSERT_EQ(::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << addr.sun_path;
+  char buf[8192];
+  ASSERT_GT(::read(s, buf, sizeof(buf)), 0);  // greeting
+  ASSERT_GT(::write(s, "/vtas/cores,0", 13), 0);
+  ssize_t n = ::read(s, buf, sizeof(buf) - 1);
+  ASSERT_GT(n, 0);
+  buf[n] = 0;
+  std::string json(buf);
+  EXPECT_NE(json.find("\"rx_packets\""), std::string::npos) << json;
+  EXPECT_EQ(json.find("\"rx_packets\":0,"), std::string::npos) << json;
+  ::close(s);
+}
+
+TEST_F(TcpFixture, PeersWithoutTimestampsOrWindowScalingWork) {
+  start_instance();
+  // The Linux peer offers neither option: the fast path must carry the flow without them.
+  ASSERT_EQ(std::system(("ip netns exec " + net_->ns() +
+                         " sysctl -qw net.ipv4.tcp_timestamps=0 net.ipv4.tcp_window_scaling=0").c_str()), 0);
+  spawn_app({"serve", "7004", "--echo"}, "server");
+  ASSERT_TRUE(wait_output("server", "listening 7004"));
+  auto r = run_peer({"echo-client", net_->vtas_ip(), "7004", std::to_string(8 << 20)});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("echo ok bytes=" + std::to_string(8 << 20)), std::string::npos) << r.out;
+  spawn_peer({"sink-server", "9004", "--count", "1"}, "sink");
+  ASSERT_TRUE(wait_output("sink", "listening 9004"));
+  auto c = run_app({"connect", net_->peer_ip(), "9004", "--bytes", std::to_string(8 << 20)});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  ASSERT_TRUE(wait_output("sink", "closed bytes=" + std::to_string(8 << 20))) << output("sink");
+  EXPECT_EQ(values_of(output("sink"), "sha256"), values_of(c.out, "sha256"));
+}
+
+TEST_F(TcpFixture, ZeroWindowIsProbedUntilTheReaderCatchesUp) {
+  start_instance();
+  // A Linux server that does not read for 3 s: the window closes, vtas probes it (persist
+  // timer) and resumes when the reader drains the buffer; nothing is lost.
+  spawn_peer({"sink-server", "9005", "--count", "1", "--stall-ms", "3000"}, "sink");
+  ASSERT_TRUE(wait_output("sink", "listening 9005"));
+  auto c = run_app({"connect", net_->peer_ip(), "9005", "--bytes", std::to_string(16 << 20)});
+  ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+  ASSERT_TRUE(wait_output("sink", "closed bytes=" + std::to_string(16 << 20))) << output("sink");
+  EXPECT_EQ(values_of(output("sink"), "sha256"), values_of(c.out, "sha256"));
+  EXPECT_GT(stats_counter(vtas_->ctl({"stats"}).out, "window_probes_sent"), 0u);
 }
 
 }  // namespace

@@ -29,6 +29,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -400,6 +401,39 @@ TEST(SocketCalls, NonBlockingAcceptAndBindErrors) {
   EXPECT_EQ(errno, EINVAL);
   ::close(connected);
   ::close(l);
+}
+
+TEST(SocketCalls, LoopbackClientsReachAListenerAndListenConflictsAreLinuxs) {
+  uint16_t port = 0;
+  int l = listen_any(&port);
+  expect_served_right(l);
+  int c = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  ASSERT_EQ(::connect(c, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0) << strerror(errno);
+  int s = ::accept(l, nullptr, nullptr);
+  ASSERT_GE(s, 0) << strerror(errno);
+  write_all(c, "local");
+  EXPECT_EQ(read_exactly(s, 5), "local");
+  ::close(s);
+  ::close(c);
+  // SO_REUSEADDR lets two sockets bind the port; only one may listen.
+  int x = ::socket(AF_INET, SOCK_STREAM, 0), y = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(x, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  ::setsockopt(y, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  sockaddr_in any{};
+  any.sin_family = AF_INET;
+  ASSERT_EQ(::bind(x, reinterpret_cast<sockaddr*>(&any), sizeof(any)), 0);
+  socklen_t len = sizeof(any);
+  ASSERT_EQ(::getsockname(x, reinterpret_cast<sockaddr*>(&any), &len), 0);
+  ASSERT_EQ(::bind(y, reinterpret_cast<sockaddr*>(&any), sizeof(any)), 0) << strerror(errno);
+  ASSERT_EQ(::listen(x, 4), 0);
+  EXPECT_EQ(::listen(y, 4), -1);
+  EXPECT_EQ(errno, EADDRINUSE);
+  for (int fd : {x, y, l}) ::close(fd);
 }
 
 // ---- options, fcntl, ioctl ---------------------------------------------------------------------
@@ -842,6 +876,99 @@ TEST(SocketCalls, ThreadsShareSockets) {
   writer.join();
   reader.join();
   EXPECT_EQ(received, pattern(200000));
+  ::close(fd);
+}
+
+TEST(SocketCalls, CloseRangeClosesVtasSockets) {
+  int fd = connect_to(kSink);
+  write_all(fd, "0123456789");
+  int d = ::dup(fd);
+  ASSERT_GE(d, 0);
+  // close_range over both descriptors: the connection ends (the sink answers nothing more to
+  // us, so look at the descriptors).
+  const int lo = std::min(fd, d), hi = std::max(fd, d);
+  ASSERT_EQ(::close_range(static_cast<unsigned>(lo), static_cast<unsigned>(hi), 0), 0);
+  EXPECT_EQ(::fcntl(fd, F_GETFD), -1);
+  EXPECT_EQ(errno, EBADF);
+  EXPECT_EQ(::fcntl(d, F_GETFD), -1);
+  // A new socket reuses the numbers and works.
+  int again = connect_to(kEcho);
+  write_all(again, "re");
+  EXPECT_EQ(read_exactly(again, 2), "re");
+  ::close(again);
+}
+
+TEST(SocketCalls, EpollServesTwentyConnectionsEdgeTriggered) {
+  uint16_t port = 0;
+  int l = listen_any(&port, SOCK_NONBLOCK);
+  int ep = ::epoll_create1(0);
+  epoll_event e{};
+  e.events = EPOLLIN | EPOLLET;
+  e.data.fd = l;
+  ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_ADD, l, &e), 0);
+  constexpr int kConns = 20;
+  std::vector<int> controls;
+  for (int i = 0; i < kConns; ++i) controls.push_back(request_callback(port));
+  int hellos = 0;
+  std::vector<int> accepted;
+  std::map<int, std::string> partial;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (hellos < kConns && std::chrono::steady_clock::now() < give_up) {
+    epoll_event out[32];
+    int n = ::epoll_wait(ep, out, 32, 500);
+    ASSERT_GE(n, 0);
+    for (int i = 0; i < n; ++i) {
+      if (out[i].data.fd == l) {
+        for (;;) {  // edge-triggered: accept until EAGAIN
+          int a = ::accept4(l, nullptr, nullptr, SOCK_NONBLOCK);
+          if (a < 0) {
+            EXPECT_EQ(errno, EAGAIN);
+            break;
+          }
+          accepted.push_back(a);
+          epoll_event ae{};
+          ae.events = EPOLLIN | EPOLLET;
+          ae.data.fd = a;
+          ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_ADD, a, &ae), 0);
+        }
+        continue;
+      }
+      char buf[64];
+      for (;;) {  // read until EAGAIN
+        ssize_t r = ::read(out[i].data.fd, buf, sizeof(buf));
+        if (r <= 0) break;
+        partial[out[i].data.fd].append(buf, static_cast<size_t>(r));
+        if (partial[out[i].data.fd] == "hello\n") ++hellos;
+      }
+    }
+  }
+  EXPECT_EQ(hellos, kConns);
+  EXPECT_EQ(accepted.size(), static_cast<size_t>(kConns));
+  for (int a : accepted) ::close(a);
+  for (int c : controls) ::close(c);
+  ::close(ep);
+  ::close(l);
+}
+
+TEST(SocketCalls, EpollPwait2AndPpollTimeouts) {
+  int fd = connect_to(kEcho);
+  int ep = ::epoll_create1(0);
+  epoll_event e{};
+  e.events = EPOLLIN;
+  ASSERT_EQ(::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e), 0);
+  epoll_event out[2];
+  timespec t{0, 30000000};
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(::epoll_pwait2(ep, out, 2, &t, nullptr), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(25));
+  pollfd p{fd, POLLIN, 0};
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(::ppoll(&p, 1, &t, nullptr), 0);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(25));
+  write_all(fd, "w");
+  timespec two{2, 0};
+  EXPECT_EQ(::epoll_pwait2(ep, out, 2, &two, nullptr), 1);
+  ::close(ep);
   ::close(fd);
 }
 
