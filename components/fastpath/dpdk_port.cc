@@ -260,6 +260,19 @@ void DpdkPort::enable_rx_wakeup(uint16_t queue, bool on) {
   }
 }
 
+PortStats DpdkPort::stats() const {
+  rte_eth_stats s{};
+  PortStats out;
+  if (::rte_eth_stats_get(port_id_, &s) != 0) return out;
+  out.rx_packets = s.ipackets;
+  out.tx_packets = s.opackets;
+  out.rx_missed = s.imissed;
+  out.rx_errors = s.ierrors;
+  out.tx_errors = s.oerrors;
+  out.rx_no_buffer = s.rx_nombuf;
+  return out;
+}
+
 bool DpdkPort::steer(uint16_t group, uint16_t queue) {
   if (caps_.reta_size == 0) return false;
   rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE]{};

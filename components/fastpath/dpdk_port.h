@@ -45,6 +45,7 @@ class DpdkPort final : public Port {
   int rx_wakeup_fd(uint16_t queue) override;
   void enable_rx_wakeup(uint16_t queue, bool on) override;
   bool steer(uint16_t group, uint16_t queue) override;
+  PortStats stats() const override;
 
  private:
   DpdkPort() = default;

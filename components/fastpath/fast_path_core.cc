@@ -54,6 +54,7 @@ FastPathCore::FastPathCore(CoreConfig config, Port& port, FlowTable& flows,
       local_(flows.max_flows()),
       scheduler_(flows.max_flows()) {
   dirty_.reserve(flows.max_flows());
+  delayed_acks_.reserve(flows.max_flows());
   report_backlog_.reserve(kReportBacklog);
 }
 
@@ -69,6 +70,12 @@ void FastPathCore::run(const std::atomic<bool>& stop) {
     if (busy) {
       counters_->busy_cycles += end - start;
       last_work_ns_ = end;
+      if (woke_app_ && config_.yield_when_idle) {
+        // We just woke an app that may share this CPU: let it run now rather than at the end
+        // of our time slice (its receive buffer is what opens the window again).
+        sched_yield();
+      }
+      woke_app_ = false;
     } else if (config_.interrupts &&
                end - last_work_ns_ >= uint64_t{config_.poll_before_sleep_us} * 1000) {
       sleep_until_work(stop, end);
@@ -81,11 +88,13 @@ void FastPathCore::run(const std::atomic<bool>& stop) {
 }
 
 bool FastPathCore::iterate(uint64_t now_ns) {
+  now_ns_ = now_ns;
   now_us_ = tcp_clock_us(now_ns);
   bool busy = poll_commands();
   busy |= poll_rx();
   busy |= poll_app_queues();
   busy |= poll_tx(now_ns);
+  flush_delayed_acks();
   flush_app_events();
   flush_tx();
   flush_reports();
@@ -97,7 +106,8 @@ bool FastPathCore::sleep_until_work(const std::atomic<bool>& stop, uint64_t now_
   // that pushed after our look sees the announcement and rings the doorbell).
   bool idle = commands_.prepare_sleep();
   for (CoreAppContext* c : contexts_) idle = c->atx.prepare_sleep() && idle;
-  idle = idle && dirty_.empty() && report_backlog_.empty() && tx_count_ == 0;
+  idle = idle && dirty_.empty() && report_backlog_.empty() && tx_count_ == 0 &&
+         delayed_acks_.empty();
   uint64_t deadline = scheduler_.next_deadline();
   if (idle && deadline > now_ns && !stop.load()) {
     int timeout_ms = static_cast<int>(config_.max_idle_sleep_us / 1000);
@@ -293,10 +303,38 @@ void FastPathCore::handle_frame(Packet& packet) {
     return;
   }
   if (out.send_ack) {
-    send_ack(fs, out.ack, &packet);  // built in the received buffer
+    FlowLocal& l = local_[flow_id];
+    if (out.ack_delayable && config_.delayed_ack_us != 0 && !l.ack_pending) {
+      // First unacknowledged segment: owe the ACK for a moment (the reply may carry it).
+      l.ack_pending = true;
+      l.ack_due_ns = now_ns_ + uint64_t{config_.delayed_ack_us} * 1000;
+      delayed_acks_.push_back(flow_id);
+      port_.free_burst(&packet, 1);
+      return;
+    }
+    l.ack_pending = false;  // this ACK covers whatever was owed (the entry is dropped later)
+    send_ack(fs, out.ack_delayable ? tcp::pure_ack(fs, now_us_) : out.ack, &packet);
     return;
   }
   port_.free_burst(&packet, 1);
+}
+
+void FastPathCore::flush_delayed_acks() {
+  size_t kept = 0;
+  for (size_t i = 0; i < delayed_acks_.size(); ++i) {
+    uint32_t flow_id = delayed_acks_[i];
+    FlowLocal& l = local_[flow_id];
+    if (!l.ack_pending) continue;  // a data segment or an immediate ACK carried it
+    if (l.ack_due_ns > now_ns_) {
+      delayed_acks_[kept++] = flow_id;
+      continue;
+    }
+    l.ack_pending = false;
+    abi::FlowState& fs = *flows_.flow(flow_id);
+    FlowLock lock(fs);
+    if (fs.flags & abi::kFlowActive) send_ack(fs, tcp::pure_ack(fs, now_us_), nullptr);
+  }
+  delayed_acks_.resize(kept);
 }
 
 void FastPathCore::to_control(Packet& packet, uint32_t flow_id, uint32_t flow_group) {
@@ -412,7 +450,10 @@ void FastPathCore::flush_app_events() {
   }
   dirty_.resize(kept);
   for (CoreAppContext* c : contexts_) {
-    if (c->needs_wakeup && c->arx.consumer_needs_wakeup()) write_eventfd(c->app_doorbell_fd);
+    if (c->needs_wakeup && c->arx.consumer_needs_wakeup()) {
+      write_eventfd(c->app_doorbell_fd);
+      woke_app_ = true;
+    }
     c->needs_wakeup = false;
   }
 }
@@ -459,7 +500,7 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
     abi::FlowState& fs = *flows_.flow(flows[i]);
     FlowLock lock(fs);
     if (!(fs.flags & abi::kFlowActive)) continue;
-    if (send_segment(fs)) {
+    if (send_segment(flows[i], fs)) {
       // More to send? Come back next turn (round robin), paced if the flow has a rate.
       if (tcp::has_sendable(fs)) {
         if (fs.tx_rate_kbps == 0) {
@@ -475,7 +516,7 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
   return n > 0;
 }
 
-bool FastPathCore::send_segment(abi::FlowState& fs) {
+bool FastPathCore::send_segment(uint32_t flow_id, abi::FlowState& fs) {
   uint8_t* tx_base = app_base(fs.app_id, fs.tx_buffer, fs.tx_len);
   if (!tx_base) return false;
   Packet p;
@@ -487,6 +528,7 @@ bool FastPathCore::send_segment(abi::FlowState& fs) {
   }
   size_t length = build_flow_segment(p.data, p.capacity, fs, frame_source_, seg.hdr, seg.ect,
                                      tx_base, seg.payload, seg.len);
+  local_[flow_id].ack_pending = false;  // every segment we send acknowledges all we received
   if (length == 0) {
     // Cannot happen with MTU-sized buffers; the data stays queued (go-back-N resends it).
     port_.free_burst(&p, 1);

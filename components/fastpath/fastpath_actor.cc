@@ -704,6 +704,15 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "frames_to_arp", frames_to_arp_);
   add_counter(report, "frames_out_dropped", frames_dropped_);
   add_counter(report, "unanswered_app_requests", unanswered_.size());
+  if (port_) {
+    PortStats ps = port_->stats();
+    add_counter(report, "port_rx_packets", ps.rx_packets);
+    add_counter(report, "port_tx_packets", ps.tx_packets);
+    add_counter(report, "port_rx_missed", ps.rx_missed);
+    add_counter(report, "port_rx_errors", ps.rx_errors);
+    add_counter(report, "port_tx_errors", ps.tx_errors);
+    add_counter(report, "port_rx_no_buffer", ps.rx_no_buffer);
+  }
   if (!flows_) return;
   fill_flow_table(report);
   auto* table = report->add_tables();

@@ -41,6 +41,15 @@ struct PortCapabilities {
   uint16_t queues = 1;         // RX/TX queue pairs configured (one per fast-path core)
 };
 
+// What the device itself counted (DPDK ethdev stats): frames it dropped before we saw them
+// are the first thing to look at when TCP retransmits on a clean link.
+struct PortStats {
+  uint64_t rx_packets = 0, tx_packets = 0;
+  uint64_t rx_missed = 0;    // dropped by the device: no room in the RX ring (we polled too late)
+  uint64_t rx_errors = 0, tx_errors = 0;
+  uint64_t rx_no_buffer = 0; // no mbuf to receive into
+};
+
 class Port {
  public:
   virtual ~Port() = default;
@@ -63,6 +72,7 @@ class Port {
 
   // Points RSS bucket `group` at `queue` (scale up/down); false when the device has no RETA.
   virtual bool steer(uint16_t group, uint16_t queue) = 0;
+  virtual PortStats stats() const { return PortStats{}; }
 };
 
 }  // namespace vtas::fastpath

@@ -54,8 +54,11 @@ BumpOutcome app_bump(abi::FlowState& fs, const abi::AtxEntry& bump) {
     if (window_after > window_before) {
       uint32_t threshold = fs.rx_len / 2 < fs.mss ? fs.rx_len / 2 : fs.mss;
       if (threshold == 0) threshold = 1;
+      // An emptied buffer matters only while the peer may be holding back for a window of a
+      // full segment; otherwise (a request/response app freeing 64 bytes of a 256 KiB buffer)
+      // the update would be one extra packet per request for nothing.
       out.send_window_update = window_before == 0 || window_after - window_before >= threshold ||
-                               fs.rx_avail == fs.rx_len;
+                               (fs.rx_avail == fs.rx_len && window_before < fs.mss);
     }
   }
   return out;

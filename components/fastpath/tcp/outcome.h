@@ -59,6 +59,10 @@ struct RxOutcome {
   FlowEvent flow_event = FlowEvent::kNone;
   DropReason drop = DropReason::kNone;
   bool send_ack = false;
+  // The ACK only acknowledges in-order data (nothing else to signal: no FIN, no hole, no ECE,
+  // nothing dropped): the caller may delay it and let the app's reply carry it. `ack` is then
+  // not filled in: the caller takes pure_ack() when it does send one.
+  bool ack_delayable = false;
   bool went_back_n = false;   // fast retransmit: sending restarts at SND.UNA
   bool to_slow_path = false;  // hand the frame to the slow path (conn) unchanged
 

@@ -247,10 +247,12 @@ void process(abi::FlowState& fs, const Segment& seg, uint32_t flags, uint32_t no
   }
   const uint32_t sendable_after = tx_sendable(fs, flags_now);
   out.tx_newly_sendable = sendable_after > sendable_before ? sendable_after - sendable_before : 0;
+  out.ack_delayable = out.send_ack && out.app_rx_bump != 0 && out.drop == DropReason::kNone &&
+                      !fin_taken && fs.rx_ooo_len == 0 && fs.rx_ce_pending == 0;
 }
 
 RxOutcome finish(abi::FlowState& fs, RxOutcome& out, uint32_t now_us) {
-  if (out.send_ack) out.ack = pure_ack(fs, now_us);
+  if (out.send_ack && !out.ack_delayable) out.ack = pure_ack(fs, now_us);
   return out;
 }
 

@@ -10,150 +10,15 @@
 #include <memory>
 #include <random>
 
-#include "components/fastpath/memory_port.h"
+#include "components/fastpath/testing/core_harness.h"
 #include "runtime/shm/abi.h"
 
 namespace vtas::fastpath {
 namespace {
 
-const wire::MacAddr kOurMac{{0x02, 0, 0, 0, 0, 1}};
-const wire::MacAddr kPeerMac{{0x02, 0, 0, 0, 0, 2}};
-const wire::Ipv4Addr kOurIp = wire::Ipv4Addr::from_octets(10, 77, 0, 1);
-const wire::Ipv4Addr kPeerIp = wire::Ipv4Addr::from_octets(10, 77, 0, 2);
-constexpr uint16_t kOurPort = 7000, kPeerPort = 40000;
-constexpr uint32_t kRingCap = 256;
+using namespace testing;  // the core harness (components/fastpath/testing/)
 
-struct Rings {
-  explicit Rings(uint32_t cap) : memory(static_cast<uint8_t*>(std::aligned_alloc(64, shm::ring_bytes(cap)))), capacity(cap) {
-    EXPECT_TRUE(shm::ring_init(memory.get(), shm::ring_bytes(cap), cap));
-  }
-  struct Free { void operator()(uint8_t* p) const { std::free(p); } };
-  std::unique_ptr<uint8_t, Free> memory;
-  uint32_t capacity;
-  template <class E> shm::RingProducer<E> producer() {
-    return std::move(*shm::RingProducer<E>::attach(memory.get(), shm::ring_bytes(capacity), capacity, "p"));
-  }
-  template <class E> shm::RingConsumer<E> consumer() {
-    return std::move(*shm::RingConsumer<E>::attach(memory.get(), shm::ring_bytes(capacity), capacity, "c"));
-  }
-};
-
-class CoreFixture : public ::testing::Test {
- protected:
-  CoreFixture()
-      : port(kOurMac, 1024),
-        flow_region(std::move(*shm::Region::create_memfd("flows", FlowTable::region_bytes(64), false))),
-        flows(std::move(*FlowTable::create(flow_region, 64))),
-        app_region(std::move(*shm::Region::create_memfd("app", 1 << 20, false))),
-        commands(kRingCap), reports(kRingCap), arx(kRingCap), atx(kRingCap),
-        command_in(commands.producer<CoreCommand>()), report_out(reports.consumer<CoreReport>()),
-        app_arx(arx.consumer<abi::ArxEntry>()), app_atx(atx.producer<abi::AtxEntry>()) {
-    CoreConfig config;
-    config.local_mac = kOurMac;
-    config.local_ip = htonl(kOurIp.value);
-    config.interrupts = false;
-    auto bell = shm::Doorbell::create();
-    control_bell = std::move(*shm::Doorbell::create());
-    core = std::make_unique<FastPathCore>(config, port, flows, commands.consumer<CoreCommand>(),
-                                          reports.producer<CoreReport>(), std::move(*bell), control_bell.fd());
-    context = std::unique_ptr<CoreAppContext>(new CoreAppContext{
-        1, 0, arx.producer<abi::ArxEntry>(), atx.consumer<abi::AtxEntry>(), -1, false});
-    push(CoreCommand{static_cast<uint8_t>(CommandType::kAttachApp), 0, 0, 0, 1, 0, app_region.base(),
-                     nullptr, app_region.size(), 0, {}});
-    push(CoreCommand{static_cast<uint8_t>(CommandType::kAttachContext), 0, 0, 0, 1, 0, context.get(),
-                     nullptr, 0, 0, {}});
-    run();
-  }
-
-  void push(const CoreCommand& c) { ASSERT_TRUE(command_in.try_push(c)); }
-  void run(int iterations = 3) {
-    for (int i = 0; i < iterations; ++i) core->iterate(now_ns += 1000);
-  }
-
-  // Installs an established flow: our ISN 1000, peer's 5000, 4 KiB buffers, timestamps on.
-  uint32_t install() {
-    uint32_t id = *flows.allocate_id();
-    abi::FlowState* slot = flows.flow(id);
-    if (!slot) std::abort();
-    abi::FlowState& fs = *slot;
-    fs = abi::FlowState{};
-    fs.opaque = 0xabcdef;
-    fs.rx_buffer = 4096;
-    fs.tx_buffer = 8192;
-    fs.rx_len = fs.tx_len = 4096;
-    fs.local_ip = htonl(kOurIp.value);
-    fs.remote_ip = htonl(kPeerIp.value);
-    fs.local_port = htons(kOurPort);
-    fs.remote_port = htons(kPeerPort);
-    kPeerMac.copy_to(fs.remote_mac);
-    fs.app_id = 1;
-    fs.context_id = 0;
-    fs.mss = 1448;
-    fs.rx_avail = 4096;
-    fs.rx_next_seq = 5001;
-    fs.rx_remote_avail = 65535;
-    fs.tx_next_seq = 1001;
-    fs.snd_wl1 = 5000;
-    fs.snd_wl2 = 1001;
-    fs.rx_adv_right = 5001 + 4096;
-    fs.flags = abi::kFlowActive | abi::kFlowTimestamps;
-    EXPECT_TRUE(flows.publish(id, flow_hash(key_of(fs))));
-    push(CoreCommand{static_cast<uint8_t>(CommandType::kFlowInstalled), 0, 0, id, 1, 0, context.get(),
-                     nullptr, 0, 0, {}});
-    run();
-    return id;
-  }
-
-  void inject(uint32_t seq, uint32_t ack, uint8_t flags, const std::string& payload,
-              uint16_t dst_port = kOurPort) {
-    wire::TcpSegmentSpec s;
-    s.src_mac = kPeerMac;
-    s.dst_mac = kOurMac;
-    s.src_ip = kPeerIp;
-    s.dst_ip = kOurIp;
-    s.src_port = kPeerPort;
-    s.dst_port = dst_port;
-    s.seq = seq;
-    s.ack = ack;
-    s.flags = flags;
-    s.window = 65535;
-    s.options.has_timestamps = true;
-    s.options.tsval = 777;
-    s.options.tsecr = 0;
-    s.payload = reinterpret_cast<const uint8_t*>(payload.data());
-    s.payload_length = payload.size();
-    uint8_t frame[2048];
-    size_t n = wire::build_tcp_segment(frame, sizeof(frame), s);
-    ASSERT_GT(n, 0u);
-    ASSERT_TRUE(port.inject(frame, n));
-  }
-
-  std::vector<wire::Frame> sent_frames(std::vector<std::vector<uint8_t>>* raw = nullptr) {
-    std::vector<wire::Frame> out;
-    auto sent = port.take_sent();
-    for (auto& f : sent) {
-      wire::Frame frame;
-      EXPECT_EQ(wire::parse_frame(f.data(), f.size(), &frame, wire::RxChecksum::kVerify), wire::ParseResult::kOk);
-      out.push_back(frame);
-    }
-    if (raw) *raw = std::move(sent);
-    return out;
-  }
-
-  uint64_t now_ns = 1'000'000'000;
-  MemoryPort port;
-  shm::Region flow_region;
-  FlowTable flows;
-  shm::Region app_region;
-  Rings commands, reports, arx, atx;
-  shm::RingProducer<CoreCommand> command_in;
-  shm::RingConsumer<CoreReport> report_out;
-  shm::RingConsumer<abi::ArxEntry> app_arx;
-  shm::RingProducer<abi::AtxEntry> app_atx;
-  shm::Doorbell control_bell = std::move(*shm::Doorbell::create());
-  std::unique_ptr<CoreAppContext> context;
-  std::unique_ptr<FastPathCore> core;
-};
+class CoreFixture : public ::testing::Test, public CoreHarness {};
 
 TEST_F(CoreFixture, InOrderDataIsAckedCopiedAndReportedToTheApp) {
   uint32_t id = install();
@@ -173,14 +38,60 @@ TEST_F(CoreFixture, InOrderDataIsAckedCopiedAndReportedToTheApp) {
   EXPECT_EQ(e.opaque, 0xabcdefu);
   EXPECT_EQ(e.rx_bump, 10u);
   EXPECT_EQ(e.rx_pos, 0u);
-  EXPECT_EQ(std::memcmp(static_cast<uint8_t*>(app_region.base()) + 4096, "hello vtas", 10), 0);
+  EXPECT_EQ(std::memcmp(app_bytes(kRxBuffer), "hello vtas", 10), 0);
+}
+
+TEST(CoreDelayedAck, TheReplyCarriesTheAckOrItGoesOutAfterTheDelay) {
+  CoreHarness h(4096, 1024, /*delayed_ack_us=*/100);
+  uint32_t id = h.install();
+  h.inject(5001, 1001, tcp::kTcpAck | tcp::kTcpPsh, "request");
+  h.run(1);
+  EXPECT_TRUE(h.sent_frames().empty());  // owed, not sent
+  // The app answers within the delay: its data segment carries the ACK, no pure ACK follows.
+  std::memcpy(h.app_bytes(CoreHarness::kTxBuffer), "reply", 5);
+  abi::AtxEntry bump{};
+  bump.type = 1;
+  bump.bump_seq = 1;
+  bump.flow_id = id;
+  bump.rx_bump = 7;
+  bump.tx_bump = 5;
+  ASSERT_TRUE(h.app_atx.try_push(bump));
+  h.run(1);
+  auto frames = h.sent_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].tcp.payload_length, 5u);
+  EXPECT_EQ(frames[0].tcp.ack, 5008u);
+  h.advance_us(200);
+  h.run(2);
+  EXPECT_TRUE(h.sent_frames().empty());
+  // No reply this time: the ACK goes out once the delay is over.
+  h.inject(5008, 1006, tcp::kTcpAck | tcp::kTcpPsh, "second");
+  h.run(1);
+  EXPECT_TRUE(h.sent_frames().empty());
+  h.advance_us(100);
+  h.run(1);
+  frames = h.sent_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].tcp.payload_length, 0u);
+  EXPECT_EQ(frames[0].tcp.ack, 5014u);
+}
+
+TEST(CoreDelayedAck, EverySecondSegmentIsAckedAtOnce) {
+  CoreHarness h(65536, 1024, /*delayed_ack_us=*/100);
+  h.install();
+  h.inject(5001, 1001, tcp::kTcpAck, std::string(1000, 'a'));
+  h.inject(6001, 1001, tcp::kTcpAck, std::string(1000, 'b'));
+  h.run(1);
+  auto frames = h.sent_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].tcp.ack, 7001u);
 }
 
 TEST_F(CoreFixture, AppBumpSendsDataFromTheTxBuffer) {
   uint32_t id = install();
   std::string data(3000, 'x');
   for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<char>('a' + i % 26);
-  std::memcpy(static_cast<uint8_t*>(app_region.base()) + 8192, data.data(), data.size());
+  std::memcpy(app_bytes(kTxBuffer), data.data(), data.size());
   abi::AtxEntry bump{};
   bump.type = 1;
   bump.bump_seq = 1;

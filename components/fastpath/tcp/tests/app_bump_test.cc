@@ -156,16 +156,28 @@ TEST_P(WindowUpdate, SmallBuffersUseHalfTheBuffer) {
   EXPECT_TRUE(f.app_read(1).send_window_update);  // 120 - 20 >= 200 / 2
 }
 
-TEST_P(WindowUpdate, EmptiedBufferIsAlwaysAnnounced) {
+TEST_P(WindowUpdate, EmptiedBufferIsAnnouncedWhileTheKnownWindowIsBelowOneSegment) {
   // TAS announced only a window that was exactly 0. A peer that knows a small window (here 96
   // bytes, less than its MSS) may wait for a larger one forever: announce a freed buffer.
   Flow f(setup());
   f.recv_data(0, std::string(4000, 'a'));
   EXPECT_TRUE(f.app_read(4000).send_window_update);
+  // A known window below one MSS (950 of an 1800-byte buffer, MSS 1000), the app frees 850
+  // (< the 900-byte threshold) and the buffer is empty: announce it, the peer may be holding
+  // back for a full segment.
   FlowSetup s = setup();
+  s.rx_len = 1800;
   Flow g(s);
+  g.recv_data(0, std::string(850, 'a'));
+  EXPECT_TRUE(g.app_read(850).send_window_update);
+}
+
+TEST_P(WindowUpdate, EmptiedBufferWithAFullSegmentWindowNeedsNoAnnouncement) {
+  // A request/response app frees 500 bytes of a 4096-byte buffer: the peer still knows a window
+  // of more than one segment, so an update would be one extra packet per request for nothing.
+  Flow g(setup());
   g.recv_data(0, std::string(500, 'a'));
-  EXPECT_TRUE(g.app_read(500).send_window_update);  // growth 500 < mss, but the buffer is free
+  EXPECT_FALSE(g.app_read(500).send_window_update);
 }
 
 TEST_P(WindowUpdate, TxOnlyBumpSendsNoUpdate) {

@@ -35,6 +35,9 @@ PeerSegment Flow::peer(uint32_t offset) const {
 
 RxOutcome Flow::recv(const PeerSegment& seg) {
   RxOutcome out = receive(fs, seg.segment(), now, RxBuffer{rx_buf.data(), fs.rx_len});
+  // The harness models a caller that does not delay ACKs: a delayable ACK is sent at once,
+  // with the fields the fast path would take (pure_ack) at that moment.
+  if (out.send_ack && out.ack_delayable) out.ack = pure_ack(fs, now);
   if (out.app_rx_bump != 0) {
     EXPECT_LT(out.app_rx_pos, fs.rx_len);
     EXPECT_LE(out.app_rx_bump, fs.rx_len);
