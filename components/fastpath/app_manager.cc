@@ -6,16 +6,21 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
-#include "components/fastpath/abi/attach_protocol.h"
 #include "components/fastpath/abi/fd_passing.h"
 #include "runtime/log.h"
 #include "runtime/shm/abi.h"
 
 namespace vtas::fastpath {
 namespace {
+
+// VM apps' slices are page aligned (hugepage aligned: also fine for 4 KiB pages) so a guest
+// app can mmap exactly its slice.
+constexpr uint64_t kSliceAlignment = 2ull << 20;
 
 auto logger() { return log::get("fastpath"); }
 
@@ -26,9 +31,27 @@ void fill_header(T& message, abi::AttachMessageType type) {
   message.type = static_cast<uint32_t>(type);
 }
 
-void copy_error(char* dst, size_t size, const std::string& text) {
-  std::strncpy(dst, text.c_str(), size - 1);
-  dst[size - 1] = '\0';
+template <size_t N>
+void copy_error(char (&dst)[N], const std::string& text) {
+  std::strncpy(dst, text.c_str(), N - 1);
+  dst[N - 1] = '\0';
+}
+
+template <size_t N>
+std::string name_of(const char (&src)[N]) {
+  return std::string(src, strnlen(src, N));
+}
+
+// Reads one 64-byte attach message and up to one fd, without blocking for long: a client that
+// connects and says nothing must not stall the control thread.
+int receive_first(int fd, void* message, int* passed_fd) {
+  int flags = ::fcntl(fd, F_GETFL);
+  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  timeval tv{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  int got = abi::receive_with_fds(fd, message, 64, passed_fd, 1);
+  ::fcntl(fd, F_SETFL, flags);
+  return got;
 }
 
 }  // namespace
@@ -42,6 +65,9 @@ AppManager::~AppManager() {
       for (CoreAppContext* c : ctx->per_core) delete c;
     }
     if (app->socket_fd >= 0) ::close(app->socket_fd);
+  }
+  for (auto& [id, vm] : vms_) {
+    if (vm->socket_fd >= 0) ::close(vm->socket_fd);
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (!config_.socket_path.empty()) ::unlink(config_.socket_path.c_str());
@@ -74,136 +100,298 @@ std::optional<uint32_t> AppManager::next_app_id() {
   return std::nullopt;
 }
 
+// ---- attach ----------------------------------------------------------------------------------
+
 void AppManager::accept_pending() {
   while (true) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    abi::AttachRequest request{};
-    abi::AttachResponse response{};
-    fill_header(response, abi::AttachMessageType::kAttachResponse);
-    // The attach request is sent right after connect; wait for it briefly (blocking read).
-    int flags = ::fcntl(fd, F_GETFL);
-    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-    timeval tv{1, 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    int got = abi::receive_with_fds(fd, &request, sizeof(request), nullptr, 0);
-    ::fcntl(fd, F_SETFL, flags);
-    if (got < 0 || request.magic != abi::kAttachMagic ||
-        request.type != static_cast<uint32_t>(abi::AttachMessageType::kAttachRequest)) {
-      logger()->warn("attach: refused a client that did not speak the attach protocol");
-      ::close(fd);
-      continue;
-    }
-    if (request.version != abi::kAttachVersion) {
-      response.status = -EPROTO;
-      copy_error(response.error, sizeof(response.error), "attach protocol version mismatch");
-      abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
-      ::close(fd);
-      continue;
-    }
-    // The socket is 0600 already; a process of another user that got an fd to it anyway
-    // (or root's group setting) is still checked here.
+    // The socket is 0600 already; a process of another user that got hold of a connection
+    // anyway is still refused here.
     ucred cred{};
     socklen_t cred_len = sizeof(cred);
-    if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) != 0 ||
-        (cred.uid != ::geteuid() && cred.uid != 0)) {
-      response.status = -EACCES;
-      copy_error(response.error, sizeof(response.error), "permission denied");
+    union {
+      abi::AttachRequest app;
+      abi::VmAttachRequest vm;
+    } request{};
+    int passed = -1;
+    int got = receive_first(fd, &request, &passed);
+    if (got < 0 || request.app.magic != abi::kAttachMagic) {
+      logger()->warn("attach: refused a client that did not speak the attach protocol");
+      if (passed >= 0) ::close(passed);
+      ::close(fd);
+      continue;
+    }
+    bool allowed = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
+                   (cred.uid == ::geteuid() || cred.uid == 0);
+    bool version_ok = request.app.version == abi::kAttachVersion;
+    auto type = static_cast<abi::AttachMessageType>(request.app.type);
+    if (!allowed || !version_ok ||
+        (type != abi::AttachMessageType::kAttachRequest && type != abi::AttachMessageType::kVmAttachRequest)) {
+      abi::AttachResponse response{};
+      fill_header(response, abi::AttachMessageType::kAttachResponse);
+      response.status = !allowed ? -EACCES : -EPROTO;
+      copy_error(response.error, !allowed ? "permission denied" : "attach protocol mismatch");
       abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
+      if (passed >= 0) ::close(passed);
       ::close(fd);
       continue;
     }
-    auto app = create_app(fd, cred, request);
-    if (!app) {
-      response.status = -ENOMEM;
-      copy_error(response.error, sizeof(response.error), app.error().message);
-      logger()->error("attach: {}", app.error().message);
-      abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
-      ::close(fd);
-      continue;
+    if (type == abi::AttachMessageType::kVmAttachRequest) {
+      accept_vm(fd, request.vm, passed);
+    } else {
+      if (passed >= 0) ::close(passed);
+      accept_app(fd, request.app);
     }
-    App& a = **app;
-    response.status = 0;
-    response.app_id = a.id;
-    response.num_cores = config_.num_cores;
-    response.region_size = a.region.size();
-    std::vector<int> fds{a.region.fd(), config_.control_doorbell_fd};
-    fds.insert(fds.end(), config_.core_doorbell_fds.begin(), config_.core_doorbell_fds.end());
-    if (int rc = abi::send_with_fds(fd, &response, sizeof(response), fds.data(), fds.size()); rc != 0) {
-      logger()->warn("attach: could not answer app {}: {}", a.id, ::strerror(-rc));
-      ::close(fd);
-      continue;
-    }
-    uint32_t id = a.id;
-    apps_.emplace(id, std::move(*app));
-    logger()->info("app {} '{}' (pid {}) attached", id, apps_[id]->name, apps_[id]->pid);
-    hooks_.watch_app_socket(fd, id);
-    hooks_.attached(*apps_[id]);
   }
 }
 
-Result<std::unique_ptr<AppManager::App>> AppManager::create_app(int socket_fd, const ucred& cred,
-                                                                const abi::AttachRequest& request) {
-  auto id = next_app_id();
-  if (!id) return make_error("too many apps attached (" + std::to_string(config_.max_apps) + ")");
-  auto region = shm::Region::create_memfd("vtas-app-" + std::to_string(*id), config_.region_size,
-                                          config_.hugepages);
-  if (!region) return region.error();
-  auto* header = region->at<abi::AppRegionHeader>(abi::kAppRegionHeaderOffset);
+std::unique_ptr<AppManager::App> AppManager::make_app(uint32_t id, uint8_t* base, uint64_t size,
+                                                      const char* name) {
+  auto app = std::make_unique<App>();
+  app->id = id;
+  app->name = name;
+  app->base = base;
+  app->size = size;
+  auto* header = reinterpret_cast<abi::AppRegionHeader*>(base + abi::kAppRegionHeaderOffset);
   uint64_t heap_offset =
       abi::kContextDescriptorsOffset + uint64_t{abi::kMaxAppContexts} * sizeof(abi::ContextDescriptor);
-  header->app_id = *id;
+  std::memset(base, 0, heap_offset);
+  header->app_id = id;
   header->num_cores = config_.num_cores;
   header->max_contexts = abi::kMaxAppContexts;
   header->heap_offset = static_cast<uint32_t>(heap_offset);
-  header->heap_size = region->size() - heap_offset;
+  header->heap_size = size - heap_offset;
   header->kin_capacity = config_.kin_capacity;
   header->kout_capacity = config_.kout_capacity;
   header->arx_capacity = config_.arx_capacity;
   header->atx_capacity = config_.atx_capacity;
   header->local_ip = config_.local_ip;
   config_.local_mac.copy_to(header->local_mac);
-  if (Status s = shm::init_region_header(region->base(), region->size(), shm::RegionKind::kAppContext,
-                                         abi::kAppLayoutVersion);
-      !s) {
-    return s.error();
+  if (!shm::init_region_header(base, size, shm::RegionKind::kAppContext, abi::kAppLayoutVersion)) {
+    return nullptr;
   }
-  auto app = std::make_unique<App>(App{*id, cred.pid, cred.uid, "", socket_fd, std::move(*region),
-                                       OffsetAllocator(heap_offset, 0), {}});
-  app->heap = OffsetAllocator(heap_offset, app->region.size() - heap_offset);
-  char name[sizeof(request.name) + 1] = {};
-  std::memcpy(name, request.name, sizeof(request.name));
-  app->name = name;
+  app->heap = OffsetAllocator(heap_offset, size - heap_offset);
   return app;
 }
+
+Result<std::unique_ptr<AppManager::App>> AppManager::create_host_app(int socket_fd, const ucred& cred,
+                                                                     const abi::AttachRequest& request) {
+  auto id = next_app_id();
+  if (!id) return make_error("too many apps attached (" + std::to_string(config_.max_apps) + ")");
+  auto region = shm::Region::create_memfd("vtas-app-" + std::to_string(*id), config_.region_size,
+                                          config_.hugepages);
+  if (!region) return region.error();
+  std::string name = name_of(request.name);
+  auto app = make_app(*id, static_cast<uint8_t*>(region->base()), region->size(), name.c_str());
+  if (!app) return make_error("cannot lay out the app region");
+  app->pid = cred.pid;
+  app->uid = cred.uid;
+  app->socket_fd = socket_fd;
+  app->region.emplace(std::move(*region));
+  return app;
+}
+
+void AppManager::accept_app(int fd, const abi::AttachRequest& request) {
+  ucred cred{};
+  socklen_t cred_len = sizeof(cred);
+  ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len);
+  abi::AttachResponse response{};
+  fill_header(response, abi::AttachMessageType::kAttachResponse);
+  auto app = create_host_app(fd, cred, request);
+  if (!app) {
+    response.status = -ENOMEM;
+    copy_error(response.error, app.error().message);
+    logger()->error("attach: {}", app.error().message);
+    abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
+    ::close(fd);
+    return;
+  }
+  App& a = **app;
+  response.app_id = a.id;
+  response.num_cores = config_.num_cores;
+  response.region_size = a.size;
+  std::vector<int> fds{a.region->fd(), config_.control_doorbell_fd};
+  fds.insert(fds.end(), config_.core_doorbell_fds.begin(), config_.core_doorbell_fds.end());
+  if (int rc = abi::send_with_fds(fd, &response, sizeof(response), fds.data(), fds.size()); rc != 0) {
+    logger()->warn("attach: could not answer app {}: {}", a.id, ::strerror(-rc));
+    ::close(fd);
+    return;
+  }
+  uint32_t id = a.id;
+  apps_.emplace(id, std::move(*app));
+  logger()->info("app {} '{}' (pid {}) attached", id, apps_[id]->name, apps_[id]->pid);
+  hooks_.watch_app_socket(fd, id);
+  hooks_.attached(*apps_[id]);
+}
+
+void AppManager::accept_vm(int fd, const abi::VmAttachRequest& request, int region_fd) {
+  abi::VmAttachResponse response{};
+  fill_header(response, abi::AttachMessageType::kVmAttachResponse);
+  auto fail = [&](int err, const std::string& why) {
+    response.status = -err;
+    copy_error(response.error, why);
+    logger()->warn("VM attach refused: {}", why);
+    abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
+    ::close(fd);
+  };
+  if (region_fd < 0) {
+    fail(EINVAL, "no region fd");
+    return;
+  }
+  // The region comes from the VM proxy; the VM itself writes into it. Map it, never trust it.
+  auto region = shm::Region::map_fd(region_fd, shm::Access::kReadWrite);
+  if (!region) {
+    fail(EINVAL, region.error().message);
+    return;
+  }
+  if (region->size() < abi::kVmChannelBytes + kSliceAlignment * 2) {
+    fail(EINVAL, "VM region too small");
+    return;
+  }
+  auto vm = std::make_unique<Vm>();
+  vm->id = ++last_vm_id_;
+  vm->proxy_vm_id = request.vm_id;
+  vm->name = name_of(request.name);
+  vm->socket_fd = fd;
+  vm->max_connections = request.max_connections;
+  uint64_t start = (abi::kVmChannelBytes + kSliceAlignment - 1) / kSliceAlignment * kSliceAlignment;
+  vm->region.emplace(std::move(*region));
+  vm->heap = OffsetAllocator(start, vm->region->size() - start);
+  response.num_cores = config_.num_cores;
+  std::vector<int> fds{config_.control_doorbell_fd};
+  fds.insert(fds.end(), config_.core_doorbell_fds.begin(), config_.core_doorbell_fds.end());
+  if (abi::send_with_fds(fd, &response, sizeof(response), fds.data(), fds.size()) != 0) {
+    ::close(fd);
+    return;
+  }
+  uint32_t id = vm->id;
+  logger()->info("VM {} '{}' attached ({} MiB region)", id, vm->name, vm->region->size() >> 20);
+  vms_.emplace(id, std::move(vm));
+  hooks_.watch_vm_socket(fd, id);
+}
+
+void AppManager::add_vm_app(Vm& vm, const abi::VmAppRequest& request) {
+  abi::AttachResponse response{};
+  fill_header(response, abi::AttachMessageType::kAttachResponse);
+  auto id = next_app_id();
+  auto slice = id ? vm.heap.allocate(config_.region_size) : std::nullopt;
+  if (!id || !slice) {
+    response.status = -ENOMEM;
+    copy_error(response.error, !id ? "too many apps" : "the VM's region is full");
+    abi::send_with_fds(vm.socket_fd, &response, sizeof(response), nullptr, 0);
+    return;
+  }
+  uint8_t* base = static_cast<uint8_t*>(vm.region->base()) + *slice;
+  std::string name = name_of(request.name);
+  auto app = make_app(*id, base, config_.region_size, name.c_str());
+  if (!app) {
+    vm.heap.free(*slice);
+    response.status = -ENOMEM;
+    copy_error(response.error, "cannot lay out the app region");
+    abi::send_with_fds(vm.socket_fd, &response, sizeof(response), nullptr, 0);
+    return;
+  }
+  app->vm_id = vm.id;
+  app->slice_offset = *slice;
+  app->socket_fd = -1;
+  response.app_id = app->id;
+  response.num_cores = config_.num_cores;
+  response.region_size = app->size;
+  response.region_offset = *slice;
+  abi::send_with_fds(vm.socket_fd, &response, sizeof(response), nullptr, 0);
+  vm.apps.push_back(app->id);
+  uint32_t app_id = app->id;
+  apps_.emplace(app_id, std::move(app));
+  logger()->info("app {} '{}' attached in VM {}", app_id, name, vm.id);
+  hooks_.attached(*apps_[app_id]);
+}
+
+// ---- sockets -----------------------------------------------------------------------------------
 
 void AppManager::on_app_socket(uint32_t app_id) {
   App* app = find(app_id);
   if (!app || app->detaching) return;
   while (true) {
     abi::ContextRequest request{};
-    int fds[1] = {-1};
-    int got = abi::receive_with_fds(app->socket_fd, &request, sizeof(request), fds, 1);
+    int fd = -1;
+    int got = abi::receive_with_fds(app->socket_fd, &request, sizeof(request), &fd, 1);
     if (got == -EAGAIN || got == -EWOULDBLOCK) return;
     if (got < 0) {
       start_detach(*app, got == -ECONNRESET ? "closed its attach socket" : ::strerror(-got));
       return;
     }
-    abi::ContextResponse response{};
-    fill_header(response, abi::AttachMessageType::kContextResponse);
-    if (request.magic != abi::kAttachMagic ||
-        request.type != static_cast<uint32_t>(abi::AttachMessageType::kContextRequest) || got != 1) {
-      for (int i = 0; i < got; ++i) ::close(fds[i]);
-      ++app->bad_requests;
-      response.status = -EINVAL;
-      copy_error(response.error, sizeof(response.error), "malformed context request");
-    } else if (Status s = create_context(*app, fds[0], &response); !s) {
-      response.status = response.status ? response.status : -ENOMEM;
-      copy_error(response.error, sizeof(response.error), s.error().message);
-      logger()->warn("app {}: context refused: {}", app_id, s.error().message);
-    }
-    abi::send_with_fds(app->socket_fd, &response, sizeof(response), nullptr, 0);
+    handle_context_request(*app, app->socket_fd, request, got, fd);
   }
+}
+
+void AppManager::on_vm_socket(uint32_t vm_id) {
+  Vm* vm = find_vm(vm_id);
+  if (!vm || vm->detaching) return;
+  while (true) {
+    union {
+      abi::ContextRequest context;
+      abi::VmAppRequest app;
+    } request{};
+    int fd = -1;
+    int got = abi::receive_with_fds(vm->socket_fd, &request, sizeof(request), &fd, 1);
+    if (got == -EAGAIN || got == -EWOULDBLOCK) return;
+    if (got < 0) {
+      start_vm_detach(*vm, got == -ECONNRESET ? "its proxy closed the socket" : ::strerror(-got));
+      return;
+    }
+    auto type = static_cast<abi::AttachMessageType>(request.app.type);
+    if (request.app.magic != abi::kAttachMagic) type = abi::AttachMessageType{};
+    switch (type) {
+      case abi::AttachMessageType::kVmAppRequest:
+        if (fd >= 0) ::close(fd);
+        add_vm_app(*vm, request.app);
+        break;
+      case abi::AttachMessageType::kVmAppDetach: {
+        if (fd >= 0) ::close(fd);
+        App* app = find(request.app.app_id);
+        if (app && app->vm_id == vm->id && !app->detaching) start_detach(*app, "left its VM");
+        break;
+      }
+      case abi::AttachMessageType::kContextRequest: {
+        App* app = find(request.context.app_id);
+        if (!app || app->vm_id != vm->id || app->detaching) {
+          // A proxy may only speak for its own VM's apps.
+          if (fd >= 0) ::close(fd);
+          abi::ContextResponse response{};
+          fill_header(response, abi::AttachMessageType::kContextResponse);
+          response.status = -EPERM;
+          copy_error(response.error, "no such app in this VM");
+          abi::send_with_fds(vm->socket_fd, &response, sizeof(response), nullptr, 0);
+          break;
+        }
+        handle_context_request(*app, vm->socket_fd, request.context, got, fd);
+        break;
+      }
+      default:
+        if (fd >= 0) ::close(fd);
+        logger()->warn("VM {}: ignored a malformed message from its proxy", vm->id);
+        break;
+    }
+  }
+}
+
+void AppManager::handle_context_request(App& app, int reply_socket, const abi::ContextRequest& request,
+                                        int fd_count, int fd) {
+  abi::ContextResponse response{};
+  fill_header(response, abi::AttachMessageType::kContextResponse);
+  if (request.magic != abi::kAttachMagic ||
+      request.type != static_cast<uint32_t>(abi::AttachMessageType::kContextRequest) || fd_count != 1) {
+    if (fd >= 0) ::close(fd);
+    ++app.bad_requests;
+    response.status = -EINVAL;
+    copy_error(response.error, "malformed context request");
+  } else if (Status s = create_context(app, fd, &response); !s) {
+    response.status = response.status ? response.status : -ENOMEM;
+    copy_error(response.error, s.error().message);
+    logger()->warn("app {}: context refused: {}", app.id, s.error().message);
+  }
+  abi::send_with_fds(reply_socket, &response, sizeof(response), nullptr, 0);
 }
 
 Status AppManager::create_context(App& app, int app_eventfd, abi::ContextResponse* response) {
@@ -220,7 +408,7 @@ Status AppManager::create_context(App& app, int app_eventfd, abi::ContextRespons
     return make_error("the app's region has no room for another context");
   }
   uint32_t id = static_cast<uint32_t>(app.contexts.size());
-  uint8_t* base = static_cast<uint8_t*>(app.region.base()) + *block;
+  uint8_t* base = app.base + *block;
   std::memset(base, 0, layout.total);
   auto init = [&](uint64_t offset, uint32_t capacity) {
     return shm::ring_init(base + offset, shm::ring_bytes(capacity), capacity);
@@ -260,8 +448,8 @@ Status AppManager::create_context(App& app, int app_eventfd, abi::ContextRespons
     ctx->per_core.push_back(new CoreAppContext{app.id, id, std::move(*arx), std::move(*atx),
                                                ctx->app_doorbell.fd(), false});
   }
-  auto* desc = app.region.at<abi::ContextDescriptor>(abi::kContextDescriptorsOffset +
-                                                      uint64_t{id} * sizeof(abi::ContextDescriptor));
+  auto* desc = reinterpret_cast<abi::ContextDescriptor*>(
+      app.base + abi::kContextDescriptorsOffset + uint64_t{id} * sizeof(abi::ContextDescriptor));
   desc->context_id = id;
   desc->queue_block = *block;
   std::atomic_ref<uint32_t>(desc->state).store(static_cast<uint32_t>(abi::ContextState::kActive),
@@ -274,28 +462,76 @@ Status AppManager::create_context(App& app, int app_eventfd, abi::ContextRespons
   return Status();
 }
 
+// ---- detach ------------------------------------------------------------------------------------
+
 void AppManager::start_detach(App& app, const std::string& why) {
   logger()->info("app {} '{}' {}: releasing its connections", app.id, app.name, why);
   app.detaching = true;
-  hooks_.unwatch(app.socket_fd);
-  ::close(app.socket_fd);
-  app.socket_fd = -1;
+  if (app.socket_fd >= 0) {
+    hooks_.unwatch(app.socket_fd);
+    ::close(app.socket_fd);
+    app.socket_fd = -1;
+  }
   hooks_.detaching(app);
+}
+
+void AppManager::start_vm_detach(Vm& vm, const std::string& why) {
+  logger()->info("VM {} '{}': {}: releasing its apps and region", vm.id, vm.name, why);
+  vm.detaching = true;
+  hooks_.unwatch(vm.socket_fd);
+  ::close(vm.socket_fd);
+  vm.socket_fd = -1;
+  std::vector<uint32_t> apps = vm.apps;
+  for (uint32_t id : apps) {
+    if (App* app = find(id); app && !app->detaching) start_detach(*app, "lost its VM");
+  }
+  if (vm.apps.empty()) vms_.erase(vm.id);
 }
 
 void AppManager::finish_detach(uint32_t app_id) {
   auto found = apps_.find(app_id);
   if (found == apps_.end()) return;
-  for (auto& ctx : found->second->contexts) {
+  App& app = *found->second;
+  for (auto& ctx : app.contexts) {
     for (CoreAppContext* c : ctx->per_core) delete c;
   }
+  uint32_t vm_id = app.vm_id;
+  uint64_t slice = app.slice_offset;
   apps_.erase(found);
+  if (Vm* vm = find_vm(vm_id)) {
+    vm->heap.free(slice);
+    vm->apps.erase(std::remove(vm->apps.begin(), vm->apps.end(), app_id), vm->apps.end());
+    if (vm->detaching && vm->apps.empty()) vms_.erase(vm_id);  // the region is unmapped here
+  }
 }
 
 AppManager::App* AppManager::find(uint32_t app_id) {
   auto found = apps_.find(app_id);
   return found == apps_.end() ? nullptr : found->second.get();
 }
+
+AppManager::Vm* AppManager::find_vm(uint32_t vm_id) {
+  auto found = vms_.find(vm_id);
+  return found == vms_.end() ? nullptr : found->second.get();
+}
+
+bool AppManager::admit_connection(uint32_t app_id) {
+  App* app = find(app_id);
+  if (!app) return false;
+  Vm* vm = find_vm(app->vm_id);
+  if (!vm) return true;
+  if (vm->max_connections != 0 && vm->connections >= vm->max_connections) return false;
+  ++vm->connections;
+  return true;
+}
+
+void AppManager::release_connection(uint32_t app_id) {
+  App* app = find(app_id);
+  Vm* vm = app ? find_vm(app->vm_id) : nullptr;
+  if (vm && vm->connections > 0) --vm->connections;
+}
+
+// ---- requests and events -------------------------------------------------------------------------
 
 size_t AppManager::drain_requests(
     const std::function<void(App&, Context&, const abi::AppRequest&)>& relay, size_t max) {

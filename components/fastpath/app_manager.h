@@ -3,8 +3,13 @@
 // lays out contexts and their rings, allocates connection buffers from the app's heap, relays
 // kout requests and writes kin events. Control thread only.
 //
-// Isolation: every app has its own region; an app can only name flows through its own rings,
-// and the cores check that a flow belongs to the app whose ring carried the bump.
+// Virtual machines: a VM proxy attaches a VM's whole region (what the VM sees as its ivshmem
+// BAR); each app in that VM gets a slice of it as its region, so a VM's queues and buffers
+// live only in memory that VM can see.
+//
+// Isolation: every app has its own region (host) or slice (VM); an app can only name flows
+// through its own rings, and the cores check that a flow belongs to the app whose ring carried
+// the bump.
 #pragma once
 
 #include <sys/socket.h>
@@ -60,18 +65,35 @@ class AppManager {
     pid_t pid;
     uid_t uid;
     std::string name;
-    int socket_fd;
-    shm::Region region;
-    OffsetAllocator heap;
+    int socket_fd;                     // -1 for apps in a VM (their VM's proxy speaks for them)
+    uint32_t vm_id = 0;                // 0: an app on the host
+    std::optional<shm::Region> region; // host apps own their region; VM apps use a slice
+    uint8_t* base = nullptr;           // start of the app's region (or slice)
+    uint64_t size = 0;
+    uint64_t slice_offset = 0;         // VM apps: offset of the slice in the VM region
+    OffsetAllocator heap{0, 0};
     std::vector<std::unique_ptr<Context>> contexts;
     bool detaching = false;
     uint32_t cores_pending_release = 0;
     uint64_t requests = 0, bad_requests = 0;
   };
+  struct Vm {
+    uint32_t id;                       // ours (unique while attached)
+    uint32_t proxy_vm_id;              // the proxy's id for it
+    std::string name;
+    int socket_fd;                     // the proxy's connection for this VM
+    std::optional<shm::Region> region;
+    OffsetAllocator heap{0, 0};        // slices for its apps
+    uint32_t max_connections = 0;
+    uint32_t connections = 0;
+    std::vector<uint32_t> apps;
+    bool detaching = false;
+  };
 
   // What the manager needs from its owner (the fastpath actor).
   struct Hooks {
     std::function<void(int fd, uint32_t app_id)> watch_app_socket;
+    std::function<void(int fd, uint32_t vm_id)> watch_vm_socket;
     std::function<void(int fd)> unwatch;
     std::function<void(App&)> attached;
     std::function<void(App&)> detaching;              // flows must be removed, cores told
@@ -85,6 +107,7 @@ class AppManager {
   int listen_fd() const { return listen_fd_; }
   void accept_pending();                       // the listen socket is readable
   void on_app_socket(uint32_t app_id);         // an app's socket is readable (request or EOF)
+  void on_vm_socket(uint32_t vm_id);           // a VM proxy's socket is readable
 
   // Pops up to `max` requests from every context's kout ring, validated; `relay` gets each.
   size_t drain_requests(const std::function<void(App&, Context&, const abi::AppRequest&)>& relay,
@@ -96,23 +119,39 @@ class AppManager {
   std::optional<uint64_t> allocate(uint32_t app_id, uint64_t bytes);
   void release(uint32_t app_id, uint64_t offset);
   App* find(uint32_t app_id);
-  // Called once every core acknowledged the app's detach: frees everything.
+  Vm* find_vm(uint32_t vm_id);
+  // Per-VM connection limit: false (and nothing counted) when the app's VM is full.
+  bool admit_connection(uint32_t app_id);
+  void release_connection(uint32_t app_id);
+  // Called once every core acknowledged the app's detach: frees everything (and the VM once
+  // its last app is gone after its proxy left).
   void finish_detach(uint32_t app_id);
+  const std::map<uint32_t, std::unique_ptr<Vm>>& vms() const { return vms_; }
   size_t app_count() const { return apps_.size(); }
   const std::map<uint32_t, std::unique_ptr<App>>& apps() const { return apps_; }
 
  private:
-  Result<std::unique_ptr<App>> create_app(int socket_fd, const ucred& cred,
-                                          const abi::AttachRequest& request);
+  // Lays out an app region (headers, heap) at `base`; the caller owns the memory.
+  std::unique_ptr<App> make_app(uint32_t id, uint8_t* base, uint64_t size, const char* name);
+  Result<std::unique_ptr<App>> create_host_app(int socket_fd, const ucred& cred,
+                                               const abi::AttachRequest& request);
+  void accept_app(int fd, const abi::AttachRequest& request);
+  void accept_vm(int fd, const abi::VmAttachRequest& request, int region_fd);
+  void add_vm_app(Vm& vm, const abi::VmAppRequest& request);
+  void handle_context_request(App& app, int reply_socket, const abi::ContextRequest& request,
+                              int fd_count, int fd);
   Status create_context(App& app, int app_eventfd, abi::ContextResponse* response);
   void start_detach(App& app, const std::string& why);
+  void start_vm_detach(Vm& vm, const std::string& why);
   std::optional<uint32_t> next_app_id();
 
   AppManagerConfig config_;
   Hooks hooks_;
   int listen_fd_ = -1;
   uint32_t last_app_id_ = 0;
+  uint32_t last_vm_id_ = 0;
   std::map<uint32_t, std::unique_ptr<App>> apps_;
+  std::map<uint32_t, std::unique_ptr<Vm>> vms_;
 };
 
 }  // namespace vtas::fastpath

@@ -192,20 +192,24 @@ Status FastPathActor::start_app_manager() {
   hooks.watch_app_socket = [this](int fd, uint32_t app_id) {
     watch_fd(fd, [this, app_id] { apps_->on_app_socket(app_id); });
   };
+  hooks.watch_vm_socket = [this](int fd, uint32_t vm_id) {
+    watch_fd(fd, [this, vm_id] { apps_->on_vm_socket(vm_id); });
+  };
   hooks.unwatch = [this](int fd) { unwatch_fd(fd); };
   hooks.attached = [this](AppManager::App& app) {
     for (uint32_t c = 0; c < cores_.size(); ++c) {
       CoreCommand cmd{};
       cmd.type = static_cast<uint8_t>(CommandType::kAttachApp);
       cmd.app_id = app.id;
-      cmd.pointer = app.region.base();
-      cmd.size = app.region.size();
+      cmd.pointer = app.base;
+      cmd.size = app.size;
       command(c, cmd);
     }
     AppAttached m;
     m.set_app_id(app.id);
     m.set_pid(static_cast<uint32_t>(app.pid));
     m.set_uid(app.uid);
+    m.set_vm_id(app.vm_id);
     send(kConnActor, m);
   };
   hooks.context_created = [this](AppManager::App& app, AppManager::Context& ctx) {
@@ -337,6 +341,7 @@ void FastPathActor::handle_report(uint32_t core, const CoreReport& r) {
       if (found == removals_.end()) break;
       apps_->release(found->second.app_id, found->second.rx_buffer);
       apps_->release(found->second.app_id, found->second.tx_buffer);
+      apps_->release_connection(found->second.app_id);
       removals_.erase(found);
       if (abi::FlowState* fs = flows_->flow(r.flow_id)) {
         FlowLock lock(*fs);
@@ -368,6 +373,7 @@ void FastPathActor::relay_request(AppManager::App& app, AppManager::Context& ctx
                                   const abi::AppRequest& r) {
   AppRequestIn m;
   m.set_app_id(app.id);
+  m.set_vm_id(app.vm_id);
   m.set_context_id(ctx.id);  // the ring it came on, not what the app claims
   m.set_type(static_cast<AppRequestIn::Type>(r.type));
   if (r.type == 0 || r.type > static_cast<uint8_t>(abi::AppRequestType::kRequestScale)) {
@@ -468,13 +474,20 @@ void FastPathActor::handle_install_flow(const InstallFlow& m, const Incoming& in
   }
   uint32_t rx_len = m.rx_len() ? m.rx_len() : config_.rx_buffer;
   uint32_t tx_len = m.tx_len() ? m.tx_len() : config_.tx_buffer;
+  if (!apps_->admit_connection(m.app_id())) {
+    return fail(EMFILE, "the VM's connection limit is reached");
+  }
   auto id = flows_->allocate_id();
-  if (!id) return fail(ENOSPC, "flow table full");
+  if (!id) {
+    apps_->release_connection(m.app_id());
+    return fail(ENOSPC, "flow table full");
+  }
   auto rx = apps_->allocate(m.app_id(), rx_len);
   auto tx = rx ? apps_->allocate(m.app_id(), tx_len) : std::nullopt;
   if (!rx || !tx) {
     if (rx) apps_->release(m.app_id(), *rx);
     flows_->release_id(*id);
+    apps_->release_connection(m.app_id());
     return fail(ENOMEM, "the app's region has no room for the connection buffers");
   }
   uint32_t core = core_of_group(m.flow_group());
@@ -518,6 +531,7 @@ void FastPathActor::handle_install_flow(const InstallFlow& m, const Incoming& in
   if (!flows_->publish(*id, hash)) {
     apps_->release(m.app_id(), *rx);
     apps_->release(m.app_id(), *tx);
+    apps_->release_connection(m.app_id());
     fs.flags = 0;
     flows_->release_id(*id);
     return fail(ENOSPC, "flow hash index full around this key");
@@ -699,6 +713,7 @@ void FastPathActor::fill_flow_table(supervisor::StatsReport* report) {
 
 void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "apps", apps_ ? apps_->app_count() : 0);
+  add_counter(report, "vms", apps_ ? apps_->vms().size() : 0);
   add_counter(report, "flows", flows_ ? flows_->flows_in_use() : 0);
   add_counter(report, "frames_to_conn", frames_to_conn_);
   add_counter(report, "frames_to_arp", frames_to_arp_);

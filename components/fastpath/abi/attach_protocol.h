@@ -7,6 +7,17 @@
 //                                                      + fds [region, control doorbell,
 //                                                             core doorbell x num_cores]
 //   app -> service  ContextRequest + fd [ctx eventfd]  service -> app  ContextResponse
+//
+// The host proxy of virtual machines (components/proxy) uses the same socket for each VM:
+//   proxy -> service  VmAttachRequest + fd [VM region]  service -> proxy  VmAttachResponse
+//                                                       + fds [control doorbell, core doorbells]
+//   proxy -> service  VmAppRequest (an app in the VM)   service -> proxy  AttachResponse (no fds:
+//                                                       the app's region is a slice of the VM's)
+//   proxy -> service  ContextRequest{app_id} + fd [an eventfd of the proxy] -> ContextResponse
+//   proxy -> service  VmAppDetach{app_id}               (no answer)
+// The VM's apps get regions inside the VM region (RegionKind::kAppContext headers at the slice
+// start, page aligned), so everything of a VM stays in memory the VM can see, and nothing else
+// does. The first kVmChannelBytes of a VM region belong to the proxies' control channel.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +34,14 @@ enum class AttachMessageType : uint32_t {
   kAttachResponse = 2,
   kContextRequest = 3,
   kContextResponse = 4,
+  kVmAttachRequest = 5,
+  kVmAttachResponse = 6,
+  kVmAppRequest = 7,
+  kVmAppDetach = 8,
 };
+
+// Bytes at the start of a VM region reserved for the host/guest proxy channel (vTAS kept 0x4000).
+inline constexpr uint64_t kVmChannelBytes = 0x4000;
 
 struct AttachRequest {
   uint32_t magic;          // kAttachMagic
@@ -42,17 +60,54 @@ struct AttachResponse {
   uint32_t app_id;
   uint32_t num_cores;      // fds that follow: region, control doorbell, then num_cores doorbells
   uint64_t region_size;
-  char error[32];          // why, when status != 0 (NUL-terminated)
+  uint64_t region_offset;  // where the app's region starts in the region fd (0 on the host;
+                           // a page-aligned slice of the VM region for apps in a VM)
+  char error[24];          // why, when status != 0 (NUL-terminated)
 };
 static_assert(sizeof(AttachResponse) == 64);
+static_assert(offsetof(AttachResponse, region_size) == 24);
+static_assert(offsetof(AttachResponse, region_offset) == 32);
 
 struct ContextRequest {
   uint32_t magic;
   uint32_t version;
   uint32_t type;           // kContextRequest; one fd: the context's eventfd (the app's doorbell)
-  uint32_t reserved[13];
+  uint32_t app_id;         // on a VM proxy's socket: which of the VM's apps (ignored for apps)
+  uint32_t reserved[12];
 };
 static_assert(sizeof(ContextRequest) == 64);
+static_assert(offsetof(ContextRequest, app_id) == 12);
+
+struct VmAttachRequest {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t type;            // kVmAttachRequest; one fd: the VM's region (memfd or file)
+  uint32_t vm_id;           // the proxy's id for the VM (its ivshmem peer id), for logs and stats
+  uint32_t max_connections; // per-VM limit (0 = no limit beyond the region's memory)
+  uint32_t reserved;
+  char name[40];            // NUL-terminated
+};
+static_assert(sizeof(VmAttachRequest) == 64);
+
+struct VmAttachResponse {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t type;           // kVmAttachResponse; fds: control doorbell, then num_cores doorbells
+  int32_t status;
+  uint32_t num_cores;
+  uint32_t reserved;
+  char error[40];
+};
+static_assert(sizeof(VmAttachResponse) == 64);
+
+struct VmAppRequest {
+  uint32_t magic;
+  uint32_t version;
+  uint32_t type;           // kVmAppRequest (answer: AttachResponse) or kVmAppDetach
+  uint32_t app_id;         // kVmAppDetach: the app that is gone
+  char name[48];           // kVmAppRequest: the guest app's name
+};
+static_assert(sizeof(VmAppRequest) == 64);
 
 struct ContextResponse {
   uint32_t magic;
