@@ -9,7 +9,9 @@ VTAS_PACKAGES=(
   build-essential cmake ninja-build pkg-config git rsync
   dpdk libdpdk-dev libzmq3-dev cppzmq-dev libprotobuf-dev protobuf-compiler
   libspdlog-dev libgtest-dev libbenchmark-dev
-  iproute2 nftables ethtool procps psmisc python3
+  iproute2 nftables ethtool procps psmisc python3 python3-matplotlib python3-scapy
+  redis-server redis-tools nginx curl wrk iperf3
+  qemu-system-x86 qemu-utils busybox-static cpio
 )
 
 log() { printf '\033[1m[vtas]\033[0m %s\n' "$*" >&2; }

@@ -72,8 +72,15 @@ EOF
 
 vtas_env_down() {
   local pid
+  # Each background program leads its own process group (setsid): killing the group takes
+  # its children too (nginx's workers outlive a killed master otherwise).
   for pid in "${VTAS_ENV_PIDS[@]}"; do
-    kill -9 "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    kill -TERM -- "-$pid" 2>/dev/null
+  done
+  for pid in "${VTAS_ENV_PIDS[@]}"; do
+    for _ in $(seq 1 30); do kill -0 -- "-$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 -- "-$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
   done
   VTAS_ENV_PIDS=()
   if [ -n "${VTAS_PID:-}" ]; then
@@ -95,14 +102,14 @@ on_vtas() { LD_PRELOAD=$PRELOAD "$@"; }
 
 bg_peer() {
   local name=$1; shift
-  ip netns exec "$PEER_NS" "$@" >"$VTAS_ENV_DIR/$name.out" 2>&1 &
+  setsid ip netns exec "$PEER_NS" "$@" >"$VTAS_ENV_DIR/$name.out" 2>&1 &
   BG_PID=$!
   VTAS_ENV_PIDS+=("$BG_PID")
 }
 
 bg_vtas() {
   local name=$1; shift
-  LD_PRELOAD=$PRELOAD "$@" >"$VTAS_ENV_DIR/$name.out" 2>&1 &
+  LD_PRELOAD=$PRELOAD setsid "$@" >"$VTAS_ENV_DIR/$name.out" 2>&1 &
   BG_PID=$!
   VTAS_ENV_PIDS+=("$BG_PID")
 }

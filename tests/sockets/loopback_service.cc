@@ -51,7 +51,7 @@ bool LoopbackService::reset_connection_on_port(uint16_t local_port) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [id, f] : flows_) {
     if (f.closed || f.local_port != local_port) continue;
-    push_arx(f, 0, 0, 0, abi::kArxReset);
+    push_arx(f, 0, abi::kArxReset);
     if (Flow* p = flow(f.peer)) p->peer = 0;
     f.peer = 0;
     return true;
@@ -101,16 +101,15 @@ void LoopbackService::answer(uint32_t context, const abi::AppRequest& r, abi::Ap
   (void)fake_->context(context)->push_kin(e);
 }
 
-void LoopbackService::push_arx(const Flow& f, uint32_t rx_bump, uint32_t rx_pos, uint32_t tx_bump,
-                               uint8_t flags) {
+void LoopbackService::push_arx(const Flow& f, uint32_t tx_bump, uint8_t flags) {
   abi::ArxEntry e{};
   e.type = 1;
   e.flags = flags;
   e.core = 0;
   e.flow_id = f.id;
   e.opaque = f.cookie;
-  e.rx_bump = rx_bump;
-  e.rx_pos = rx_pos;
+  e.rx_stream_end = f.rx_stream;
+  e.rx_end_pos = f.rx_pos;
   e.tx_bump = tx_bump;
   (void)fake_->context(f.context)->push_arx(0, e);
 }
@@ -149,7 +148,7 @@ void LoopbackService::handle_request(uint32_t context, const abi::AppRequest& r)
       Flow* f = flow(r.flow_id);
       if (f != nullptr) {
         if (Flow* p = flow(f->peer)) {
-          if (r.flags & abi::kCloseReset) push_arx(*p, 0, 0, 0, abi::kArxReset);
+          if (r.flags & abi::kCloseReset) push_arx(*p, 0, abi::kArxReset);
           p->peer = 0;
         }
         f->closed = true;
@@ -210,8 +209,8 @@ void LoopbackService::connect(uint32_t context, const abi::AppRequest& r) {
   };
   (void)fake_->context(accept_context)
       ->push_kin(event(s, abi::AppEventType::kAccepted, accept_cookie, 0));
-  (void)fake_->context(context)
-      ->push_kin(event(c, abi::AppEventType::kConnOpened, r.opaque, r.request_id));
+  (void)fake_->context(context)->push_kin(
+      event(c, abi::AppEventType::kConnOpened, r.opaque, r.request_id));
   flows_[c.id] = c;
   flows_[s.id] = s;
 }
@@ -236,18 +235,19 @@ void LoopbackService::pump_flow(Flow& f) {
       for (uint32_t i = 0; i < n; ++i) {
         rx[(p->rx_pos + i) % p->rx_len] = tx[(f.tx_pos + i) % f.tx_len];
       }
-      push_arx(*p, n, p->rx_pos, 0, 0);
       p->rx_pos = (p->rx_pos + n) % p->rx_len;
+      p->rx_stream += n;
       p->rx_used += n;
+      push_arx(*p, 0, 0);
     }  // no peer any more: the bytes are dropped (acknowledged all the same)
     f.tx_pos = (f.tx_pos + n) % f.tx_len;
     f.tx_pending -= n;
-    push_arx(f, 0, 0, n, 0);
+    push_arx(f, n, 0);
   }
   if (f.tx_pending == 0 && f.fin_pending && !f.fin_done) {
     f.fin_done = true;
-    if (p != nullptr && !p->closed) push_arx(*p, 0, 0, 0, abi::kArxRxFin);
-    push_arx(f, 0, 0, 0, abi::kArxTxFinAcked);
+    if (p != nullptr && !p->closed) push_arx(*p, 0, abi::kArxRxFin);
+    push_arx(f, 0, abi::kArxTxFinAcked);
   }
 }
 

@@ -46,12 +46,13 @@ class LoopbackService {
     uint64_t cookie = 0;
     uint64_t rx_buffer = 0, tx_buffer = 0;
     uint32_t rx_len = 0, tx_len = 0;
-    uint32_t rx_pos = 0;    // where the next byte for the app goes
-    uint32_t rx_used = 0;   // bytes in the app's rx buffer not yet released
-    uint32_t tx_pos = 0;    // next byte of the app's tx buffer to take
+    uint32_t rx_pos = 0;      // where the next byte for the app goes
+    uint32_t rx_stream = 0;   // bytes delivered to the app since open (ArxEntry::rx_stream_end)
+    uint32_t rx_used = 0;     // bytes in the app's rx buffer not yet released
+    uint32_t tx_pos = 0;      // next byte of the app's tx buffer to take
     uint32_t tx_pending = 0;  // bumped by the app, not yet delivered (peer rx full)
     uint16_t local_port = 0, remote_port = 0;
-    uint32_t peer = 0;      // the other side's flow id (0: none)
+    uint32_t peer = 0;  // the other side's flow id (0: none)
     bool fin_pending = false, fin_done = false, closed = false;
   };
   struct Listener {
@@ -67,7 +68,8 @@ class LoopbackService {
   void handle_bump(uint32_t context, const abi::AtxEntry& b);
   void pump_flow(Flow& f);
   Flow* flow(uint32_t id);
-  void push_arx(const Flow& f, uint32_t rx_bump, uint32_t rx_pos, uint32_t tx_bump, uint8_t flags);
+  // An arx entry stating f's receive stream as it stands, plus tx_bump acknowledged bytes.
+  void push_arx(const Flow& f, uint32_t tx_bump, uint8_t flags);
   void answer(uint32_t context, const abi::AppRequest& r, abi::AppEventType type, int16_t status);
   void connect(uint32_t context, const abi::AppRequest& r);
 

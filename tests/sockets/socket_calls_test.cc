@@ -36,7 +36,15 @@
 
 namespace {
 
-enum Service { kEcho = 0, kSource = 1, kReset = 2, kCallback = 3, kSink = 4, kSilent = 5, kDelayed = 6 };
+enum Service {
+  kEcho = 0,
+  kSource = 1,
+  kReset = 2,
+  kCallback = 3,
+  kSink = 4,
+  kSilent = 5,
+  kDelayed = 6
+};
 constexpr int kClosedPortOffset = 9;
 
 std::string env(const char* name, const char* fallback) {
@@ -44,7 +52,9 @@ std::string env(const char* name, const char* fallback) {
   return v != nullptr && *v ? v : fallback;
 }
 
-bool vtas_mode() { return env("SOCKETS_MODE", "kernel") == "vtas"; }
+bool vtas_mode() {
+  return env("SOCKETS_MODE", "kernel") == "vtas";
+}
 
 sockaddr_in peer_addr(int offset) {
   sockaddr_in a{};
@@ -119,7 +129,9 @@ std::string pattern(size_t n) {
 }
 
 std::atomic<int> g_signals{0};
-void count_signal(int) { g_signals.fetch_add(1); }
+void count_signal(int) {
+  g_signals.fetch_add(1);
+}
 
 // A listening socket on INADDR_ANY, ephemeral port (returned in *port).
 int listen_any(uint16_t* port, int type_flags = 0) {
@@ -303,7 +315,8 @@ TEST(SocketCalls, EndOfStreamAndRdhup) {
 }
 
 TEST(SocketCalls, ResetByPeerThenEpipe) {
-  struct sigaction sa {}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = count_signal;
   sigaction(SIGPIPE, &sa, &old);
   g_signals = 0;
@@ -449,9 +462,11 @@ TEST(SocketCalls, SocketOptions) {
     EXPECT_EQ(::getsockopt(fd, level, name, &value, &len), 0) << level << "/" << name;
     return value;
   };
-  for (auto [level, name] : {std::pair{SOL_SOCKET, SO_REUSEADDR}, {SOL_SOCKET, SO_REUSEPORT},
-                            {SOL_SOCKET, SO_KEEPALIVE}, {IPPROTO_TCP, TCP_NODELAY},
-                            {IPPROTO_TCP, TCP_CORK}}) {
+  for (auto [level, name] : {std::pair{SOL_SOCKET, SO_REUSEADDR},
+                             {SOL_SOCKET, SO_REUSEPORT},
+                             {SOL_SOCKET, SO_KEEPALIVE},
+                             {IPPROTO_TCP, TCP_NODELAY},
+                             {IPPROTO_TCP, TCP_CORK}}) {
     EXPECT_EQ(set(level, name, 1), 0);
     EXPECT_EQ(get(level, name), 1) << level << "/" << name;
     EXPECT_EQ(set(level, name, 0), 0);
@@ -579,8 +594,11 @@ struct KernelFds {
 TEST(SocketCalls, PollMixesVtasAndKernelDescriptors) {
   KernelFds k;
   int fd = connect_to(kEcho);
-  pollfd p[5] = {{fd, POLLIN, 0}, {k.pipe_r, POLLIN, 0}, {k.event, POLLIN, 0},
-                 {k.timer, POLLIN, 0}, {k.unix_a, POLLIN, 0}};
+  pollfd p[5] = {{fd, POLLIN, 0},
+                 {k.pipe_r, POLLIN, 0},
+                 {k.event, POLLIN, 0},
+                 {k.timer, POLLIN, 0},
+                 {k.unix_a, POLLIN, 0}};
   auto t0 = std::chrono::steady_clock::now();
   EXPECT_EQ(::poll(p, 5, 100), 0);
   EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(90));
@@ -600,7 +618,8 @@ TEST(SocketCalls, PollMixesVtasAndKernelDescriptors) {
   int n = 0;
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (n < 2 && std::chrono::steady_clock::now() < give_up) n = ::poll(p, 5, 100);
-  EXPECT_EQ(n, 2) << p[0].revents << " " << p[1].revents << " " << p[2].revents << " " << p[3].revents << " " << p[4].revents;
+  EXPECT_EQ(n, 2) << p[0].revents << " " << p[1].revents << " " << p[2].revents << " "
+                  << p[3].revents << " " << p[4].revents;
   EXPECT_EQ(p[0].revents, POLLIN);
   EXPECT_EQ(p[4].revents, POLLIN);
   uint64_t one = 1;
@@ -612,7 +631,8 @@ TEST(SocketCalls, PollMixesVtasAndKernelDescriptors) {
 }
 
 TEST(SocketCalls, PpollIsInterruptedBySignal) {
-  struct sigaction sa {}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = count_signal;
   sigaction(SIGUSR1, &sa, &old);
   sigset_t block, unblocked;
@@ -751,7 +771,7 @@ TEST(SocketCalls, EpollEdgeTriggeredAndOneshot) {
   auto evs = epoll_collect(ep, 1000);
   ASSERT_EQ(evs.size(), 1u);
   EXPECT_EQ(evs[0].events, static_cast<uint32_t>(EPOLLOUT));  // writable once
-  EXPECT_TRUE(epoll_collect(ep, 50).empty());                // no new edge
+  EXPECT_TRUE(epoll_collect(ep, 50).empty());                 // no new edge
   write_all(fd, "a");
   evs = epoll_collect(ep, 2000);
   ASSERT_EQ(evs.size(), 1u);
@@ -781,7 +801,8 @@ TEST(SocketCalls, EpollEdgeTriggeredAndOneshot) {
 }
 
 TEST(SocketCalls, EpollPwaitIsInterruptedBySignal) {
-  struct sigaction sa {}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = count_signal;
   sigaction(SIGUSR2, &sa, &old);
   int fd = connect_to(kSilent);
@@ -829,7 +850,8 @@ TEST(SocketCalls, BlockingReadSleepsAndWakesPromptly) {
 }
 
 TEST(SocketCalls, BlockingReadEintrWithoutSaRestartAndRestartWith) {
-  struct sigaction sa {}, old{};
+  struct sigaction sa {
+  }, old{};
   sa.sa_handler = count_signal;
   sigaction(SIGUSR1, &sa, &old);  // no SA_RESTART
   int fd = connect_to(kDelayed);

@@ -56,7 +56,8 @@ void serve_source(int fd) {
   long long sent = 0;
   while (sent < total) {
     const size_t n = static_cast<size_t>(std::min<long long>(sizeof(buf), total - sent));
-    for (size_t i = 0; i < n; ++i) buf[i] = static_cast<char>((sent + static_cast<long long>(i)) % 251);
+    for (size_t i = 0; i < n; ++i)
+      buf[i] = static_cast<char>((sent + static_cast<long long>(i)) % 251);
     if (!write_all(fd, buf, n)) return;
     sent += static_cast<long long>(n);
   }
@@ -116,7 +117,7 @@ void serve_delayed(int fd) {
 }
 
 using Handler = void (*)(int);
-constexpr Handler kHandlers[] = {echo_until_eof, serve_source, serve_reset, serve_callback,
+constexpr Handler kHandlers[] = {echo_until_eof, serve_source, serve_reset,  serve_callback,
                                  serve_sink,     serve_silent, serve_delayed};
 
 }  // namespace
