@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -116,6 +118,67 @@ std::string attach_socket_path() {
     dir = "/run/vtas/vtas";
   }
   return dir + "/" + abi::kAttachSocketName;
+}
+
+Result<AppRegionMapping> AppRegionMapping::map(int fd, uint64_t region_offset, uint64_t region_size) {
+  AppRegionMapping m;
+  if (region_offset == 0) {
+    // A host app: the whole memfd, exactly as before apps in VMs existed.
+    auto whole = shm::Region::map_fd(fd, shm::Access::kReadWrite);
+    if (!whole) return whole.error();
+    m.base_ = whole->base();
+    m.size_ = whole->size();
+    m.fd_ = whole->fd();
+    m.whole_.emplace(std::move(*whole));
+    return m;
+  }
+  // An app in a VM: its slice of the VM region. The fd may be a VFIO device fd (fstat size 0):
+  // then the kernel checks the range against the BAR when we map it.
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  struct stat st {};
+  const bool sized = ::fstat(fd, &st) == 0 && st.st_size > 0;
+  const uint64_t fd_size = sized ? static_cast<uint64_t>(st.st_size) : 0;
+  if (region_offset % page != 0 || region_size == 0 || region_size > (uint64_t{1} << 40) ||
+      region_offset > (uint64_t{1} << 62) ||
+      (sized && (region_offset > fd_size || region_size > fd_size - region_offset))) {
+    ::close(fd);
+    return make_error("the service gave a region slice [" + std::to_string(region_offset) + ", +" +
+                      std::to_string(region_size) + ") that is not page aligned or not inside its " +
+                      std::to_string(fd_size) + "-byte fd");
+  }
+  void* p = ::mmap(nullptr, region_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                   static_cast<off_t>(region_offset));
+  if (p == MAP_FAILED) {
+    const int err = errno;
+    ::close(fd);
+    return make_error("mmap of the region slice at offset " + std::to_string(region_offset) + " (" +
+                      std::to_string(region_size) + " bytes): " + std::strerror(err));
+  }
+  m.base_ = p;
+  m.size_ = region_size;
+  m.fd_ = fd;
+  return m;
+}
+
+AppRegionMapping::AppRegionMapping(AppRegionMapping&& other) noexcept { *this = std::move(other); }
+
+AppRegionMapping& AppRegionMapping::operator=(AppRegionMapping&& other) noexcept {
+  if (this != &other) {
+    if (!whole_ && base_ != nullptr) ::munmap(base_, size_);
+    if (!whole_ && fd_ >= 0) ::close(fd_);
+    whole_ = std::move(other.whole_);
+    base_ = std::exchange(other.base_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+    fd_ = std::exchange(other.fd_, -1);
+    other.whole_.reset();
+  }
+  return *this;
+}
+
+AppRegionMapping::~AppRegionMapping() {
+  if (whole_) return;  // the Region unmaps and closes
+  if (base_ != nullptr) ::munmap(base_, size_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Attachment* Attachment::current() {
@@ -240,7 +303,7 @@ int attach_locked() {
                 response.num_cores, got, abi::kMaxAppCores);
   }
 
-  auto region = shm::Region::map_fd(fds.take(0), shm::Access::kReadWrite);
+  auto region = AppRegionMapping::map(fds.take(0), response.region_offset, response.region_size);
   if (!region) return fail(EPROTO, "cannot map the app region: %s", region.error().message.c_str());
   if (Status s = shm::check_region_header(region->base(), region->size(),
                                           shm::RegionKind::kAppContext, abi::kAppLayoutVersion);

@@ -4,6 +4,11 @@
 // doorbell per fast-path core, maps the region and validates its headers once; contexts
 // (context.h) then take their rings from it. One per process; the socket is shared by all
 // contexts, so exchanges on it hold socket_mutex().
+//
+// Apps inside a VM attach the same way, to the guest proxy (components/proxy): their region
+// is a slice of the VM's region, at AttachResponse.region_offset in the fd they receive (the
+// VM region's memfd, or the VFIO device fd of the ivshmem device); on the host the offset is
+// 0 and the whole fd is the region.
 #pragma once
 
 #include <atomic>
@@ -15,6 +20,7 @@
 #include <vector>
 
 #include "components/fastpath/abi/app_abi.h"
+#include "runtime/result.h"
 #include "runtime/shm/doorbell.h"
 #include "runtime/shm/region.h"
 
@@ -26,6 +32,42 @@ std::string attach_socket_path();
 
 // How long flextcp_init() and flextcp_context_create() wait for the service to answer.
 inline constexpr int kAttachTimeoutMs = 10000;
+
+// The app region as this process maps it: all of the fd (region_offset 0: a host app's memfd,
+// exactly as shm::Region::map_fd maps it), or the slice [region_offset, +region_size) of the
+// fd for an app in a VM. Offsets inside it are relative to the slice start.
+class AppRegionMapping {
+ public:
+  // Takes ownership of `fd` (closed on failure too).
+  static Result<AppRegionMapping> map(int fd, uint64_t region_offset, uint64_t region_size);
+  AppRegionMapping(AppRegionMapping&& other) noexcept;
+  AppRegionMapping& operator=(AppRegionMapping&& other) noexcept;
+  AppRegionMapping(const AppRegionMapping&) = delete;
+  AppRegionMapping& operator=(const AppRegionMapping&) = delete;
+  ~AppRegionMapping();
+
+  void* base() const { return base_; }
+  size_t size() const { return size_; }
+  int fd() const { return fd_; }
+  bool contains(uint64_t offset, uint64_t length) const {
+    return offset <= size_ && length <= size_ - offset;
+  }
+  // As shm::Region::at: nullptr when the object would not lie inside or would be misaligned.
+  template <class T>
+  T* at(uint64_t offset) const {
+    if (!contains(offset, sizeof(T))) return nullptr;
+    char* p = static_cast<char*>(base_) + offset;
+    if (reinterpret_cast<uintptr_t>(p) % alignof(T) != 0) return nullptr;
+    return reinterpret_cast<T*>(p);
+  }
+
+ private:
+  AppRegionMapping() = default;
+  std::optional<shm::Region> whole_;  // region_offset 0
+  void* base_ = nullptr;              // a slice mapped here otherwise
+  size_t size_ = 0;
+  int fd_ = -1;
+};
 
 class Attachment {
  public:
@@ -41,7 +83,7 @@ class Attachment {
 
   int socket_fd() const { return socket_fd_; }
   std::mutex& socket_mutex() { return socket_mutex_; }
-  const shm::Region& region() const { return *region_; }
+  const AppRegionMapping& region() const { return *region_; }
   uint8_t* base() const { return static_cast<uint8_t*>(region_->base()); }
   // The app region header as validated at attach (never re-read from shared memory).
   const abi::AppRegionHeader& header() const { return header_; }
@@ -63,7 +105,7 @@ class Attachment {
   int socket_fd_ = -1;
   uint32_t app_id_ = 0;
   abi::AppRegionHeader header_{};
-  std::optional<shm::Region> region_;
+  std::optional<AppRegionMapping> region_;
   shm::Doorbell control_doorbell_ = shm::Doorbell::adopt(-1);
   std::vector<shm::Doorbell> core_doorbells_;
   std::mutex socket_mutex_;
