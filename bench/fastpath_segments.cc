@@ -23,15 +23,20 @@ namespace {
 constexpr uint32_t kMss = 1448;
 constexpr uint32_t kBuffer = 1 << 20;
 
-void drain_events(CoreHarness& h, uint32_t flow, uint16_t* bump_seq, bool free_rx) {
+// `rx_stream` is what the app has received so far (entries are cumulative).
+void drain_events(CoreHarness& h, uint32_t flow, uint16_t* bump_seq, uint32_t* rx_stream,
+                  bool free_rx) {
   vtas::abi::ArxEntry e;
   while (h.app_arx.try_pop(e)) {
-    if (free_rx && e.rx_bump) {
+    const int32_t fresh = static_cast<int32_t>(e.rx_stream_end - *rx_stream);
+    if (fresh <= 0) continue;
+    *rx_stream = e.rx_stream_end;
+    if (free_rx) {
       vtas::abi::AtxEntry b{};
       b.type = 1;
       b.bump_seq = ++*bump_seq;
       b.flow_id = flow;
-      b.rx_bump = e.rx_bump;
+      b.rx_bump = static_cast<uint32_t>(fresh);
       while (!h.app_atx.try_push(b)) h.run(1);
     }
   }
@@ -43,6 +48,7 @@ double run_rx(uint64_t n) {
   h.port.set_sink([](const uint8_t*, size_t) {});  // the ACKs go nowhere
   std::string payload(kMss, 'd');
   uint16_t bump_seq = 0;
+  uint32_t rx_stream = 0;
   uint32_t seq = 5001;
   auto start = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < n; ++i) {
@@ -50,7 +56,7 @@ double run_rx(uint64_t n) {
     seq += kMss;
     if (i % 16 == 15) {  // a burst of 16, like a NIC would deliver
       h.run(1);
-      drain_events(h, flow, &bump_seq, true);
+      drain_events(h, flow, &bump_seq, &rx_stream, true);
     }
   }
   h.run(2);
@@ -66,6 +72,7 @@ double run_tx(uint64_t n) {
   CoreHarness h(kBuffer, 4096);
   uint32_t flow = h.install();
   uint16_t bump_seq = 0;
+  uint32_t rx_stream = 0;
   uint64_t queued = 0, sent_segments = 0;
   uint32_t acked = 1001;
   auto start = std::chrono::steady_clock::now();
@@ -90,7 +97,7 @@ double run_tx(uint64_t n) {
         h.inject(5001, acked, 0x10, "");
       }
     }
-    drain_events(h, flow, &bump_seq, false);
+    drain_events(h, flow, &bump_seq, &rx_stream, false);
   }
   auto ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
   return ns / static_cast<double>(n);

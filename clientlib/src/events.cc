@@ -287,21 +287,36 @@ void on_kin_event(Context& c, const abi::AppEvent& e, EntryEvents& out) {
   reject(c, "kin event of unknown type %u", e.type);
 }
 
+// How far an entry's receive stream end lies ahead of what the connection has (entries are
+// cumulative, see abi::ArxEntry): > 0 new bytes, <= 0 nothing new (an entry that came on
+// another core's ring after a later one).
+int32_t rx_ahead(const flextcp_connection* conn, const abi::ArxEntry& e) {
+  return static_cast<int32_t>(e.rx_stream_end - conn->vtas_rx_stream);
+}
+
 // Data that arrived before the open answer: remembered in the connection, reported with it.
+// The buffer's length is not known yet, so positions are checked when the answer comes.
 void on_early_data(Context& c, flextcp_connection* conn, uint32_t core, const abi::ArxEntry& e) {
   if (e.tx_bump != 0 || (e.flags & abi::kArxTxFinAcked)) {
     return reject(c, "arx entry for flow %u acknowledges tx data before the connection opened",
                   e.flow_id);
   }
-  if (e.rx_bump != 0 && (e.rx_pos != conn->rxb_head || e.rx_bump > INT32_MAX - conn->rxb_used)) {
-    return reject(c, "arx entry for flow %u: early data at %u+%u, expected position %u", e.flow_id,
-                  e.rx_pos, e.rx_bump, conn->rxb_head);
+  const int32_t ahead = rx_ahead(conn, e);
+  const uint32_t new_bytes = ahead > 0 ? static_cast<uint32_t>(ahead) : 0;
+  if (new_bytes > INT32_MAX - conn->rxb_used) {
+    return reject(c, "arx entry for flow %u: %u bytes of early data on top of %u", e.flow_id,
+                  new_bytes, conn->rxb_used);
   }
-  if (e.rx_bump != 0 && (conn->flags & kConnEarlyRxFin)) {
+  if (new_bytes != 0 && (conn->flags & kConnEarlyRxFin)) {
     return reject(c, "arx entry for flow %u: data after the peer's FIN", e.flow_id);
   }
-  conn->rxb_head += e.rx_bump;
-  conn->rxb_used += e.rx_bump;
+  if (ahead < 0) {
+    ++c.stats.stale_rx_entries;
+    return;  // everything it says was said by a later entry
+  }
+  conn->rxb_head += new_bytes;
+  conn->rxb_used += new_bytes;
+  conn->vtas_rx_stream = e.rx_stream_end;
   conn->flow_id = e.flow_id;
   conn->fn_core = static_cast<uint16_t>(core);
   conn->flags |= kConnFlowKnown;
@@ -312,17 +327,21 @@ void on_early_data(Context& c, flextcp_connection* conn, uint32_t core, const ab
 void on_open_data(Context& c, flextcp_connection* conn, uint32_t core, const abi::ArxEntry& e,
                   EntryEvents& out) {
   // Check everything first: an entry is applied whole or not at all.
-  if (e.rx_bump != 0) {
+  const int32_t ahead = rx_ahead(conn, e);
+  const uint32_t new_bytes = ahead > 0 ? static_cast<uint32_t>(ahead) : 0;
+  if (new_bytes != 0) {
+    const uint32_t end =
+        static_cast<uint32_t>((uint64_t{conn->rxb_head} + new_bytes) % conn->rxb_len);
+    if (new_bytes > conn->rxb_len - conn->rxb_used || e.rx_end_pos != end) {
+      return reject(c,
+                    "arx entry for flow %u: %u new bytes ending at position %u, but the next "
+                    "byte goes to %u and only %u of %u bytes are free",
+                    e.flow_id, new_bytes, e.rx_end_pos, conn->rxb_head,
+                    conn->rxb_len - conn->rxb_used, conn->rxb_len);
+    }
     if (conn->rx_closed) {
       return reject(c, "arx entry for flow %u: %u bytes after the end of the stream", e.flow_id,
-                    e.rx_bump);
-    }
-    if (e.rx_pos != conn->rxb_head || e.rx_bump > conn->rxb_len - conn->rxb_used) {
-      return reject(c,
-                    "arx entry for flow %u: %u bytes at position %u, but the next byte goes "
-                    "to %u and only %u of %u bytes are free",
-                    e.flow_id, e.rx_bump, e.rx_pos, conn->rxb_head, conn->rxb_len - conn->rxb_used,
-                    conn->rxb_len);
+                    new_bytes);
     }
   }
   if (e.tx_bump > conn->txb_sent) {
@@ -333,22 +352,27 @@ void on_open_data(Context& c, flextcp_connection* conn, uint32_t core, const abi
     return reject(c, "arx entry for flow %u acknowledges a FIN that was never sent", e.flow_id);
   }
 
-  conn->fn_core = static_cast<uint16_t>(core);
-  if (e.rx_bump != 0) {
+  if (ahead >= 0) {
+    conn->fn_core = static_cast<uint16_t>(core);  // the flow's current core (not an older one)
+  } else {
+    ++c.stats.stale_rx_entries;  // its data came with a later entry on another core's ring
+  }
+  if (new_bytes != 0) {
+    conn->vtas_rx_stream = e.rx_stream_end;
     const uint32_t head = conn->rxb_head;
-    const uint32_t first = e.rx_bump <= conn->rxb_len - head ? e.rx_bump : conn->rxb_len - head;
+    const uint32_t first = new_bytes <= conn->rxb_len - head ? new_bytes : conn->rxb_len - head;
     flextcp_event& piece = out.add(FLEXTCP_EV_CONN_RECEIVED);
     piece.ev.conn_received.buf = conn->rxb_base + head;
     piece.ev.conn_received.len = first;
     piece.ev.conn_received.conn = conn;
-    if (first < e.rx_bump) {  // wraps around the circular buffer: a second piece at its start
+    if (first < new_bytes) {  // wraps around the circular buffer: a second piece at its start
       flextcp_event& rest = out.add(FLEXTCP_EV_CONN_RECEIVED);
       rest.ev.conn_received.buf = conn->rxb_base;
-      rest.ev.conn_received.len = e.rx_bump - first;
+      rest.ev.conn_received.len = new_bytes - first;
       rest.ev.conn_received.conn = conn;
     }
-    conn->rxb_head = static_cast<uint32_t>((uint64_t{head} + e.rx_bump) % conn->rxb_len);
-    conn->rxb_used += e.rx_bump;
+    conn->rxb_head = static_cast<uint32_t>((uint64_t{head} + new_bytes) % conn->rxb_len);
+    conn->rxb_used += new_bytes;
   }
   if (e.tx_bump != 0) {
     conn->txb_sent -= e.tx_bump;

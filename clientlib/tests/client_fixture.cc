@@ -169,6 +169,8 @@ abi::ArxEntry ClientTest::arx_entry(const FakeFlow& flow) {
   e.core = flow.core;
   e.flow_id = flow.flow_id;
   e.opaque = flow.cookie;
+  e.rx_stream_end = flow.rx_stream;  // the receive stream as it stands
+  e.rx_end_pos = flow.rx_pos;
   return e;
 }
 
@@ -176,11 +178,10 @@ void ClientTest::deliver(FakeFlow& flow, std::string_view data, uint8_t flags) {
   uint8_t* rx = service_->at(flow.rx_buffer);
   for (size_t i = 0; i < data.size(); ++i)
     rx[(flow.rx_pos + i) % flow.rx_len] = static_cast<uint8_t>(data[i]);
+  flow.rx_pos = static_cast<uint32_t>((flow.rx_pos + data.size()) % flow.rx_len);
+  flow.rx_stream += static_cast<uint32_t>(data.size());
   abi::ArxEntry e = arx_entry(flow);
   e.flags = flags;
-  e.rx_bump = static_cast<uint32_t>(data.size());
-  e.rx_pos = flow.rx_pos;
-  flow.rx_pos = static_cast<uint32_t>((flow.rx_pos + data.size()) % flow.rx_len);
   ASSERT_TRUE(flow.context->push_arx(flow.core, e));
 }
 

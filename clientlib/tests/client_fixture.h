@@ -39,6 +39,7 @@ struct FakeFlow {
   uint32_t rx_len = 0, tx_len = 0;
   uint16_t core = 0;
   uint32_t rx_pos = 0;  // where the service writes the next received byte
+  uint32_t rx_stream = 0;  // bytes delivered since open (ArxEntry::rx_stream_end)
 };
 
 struct FlowOptions {

@@ -117,7 +117,7 @@ TEST_F(EchoExampleTest, EchoesAConnectionAndExitsCleanly) {
       << "the server posts the next accept";
 
   // Three rounds of 10 bytes through 16-byte buffers; each is acknowledged before the next.
-  uint32_t rx_pos = 0, tx_pos = 0;
+  uint32_t rx_pos = 0, tx_pos = 0, rx_stream = 0;
   uint16_t last_seq = 0;
   for (char round = 'a'; round < 'd'; ++round) {
     const std::string data(10, round);
@@ -128,10 +128,11 @@ TEST_F(EchoExampleTest, EchoesAConnectionAndExitsCleanly) {
     in.type = 1;
     in.flow_id = 42;
     in.opaque = accept.opaque;
-    in.rx_pos = rx_pos;
-    in.rx_bump = 10;
-    ASSERT_TRUE(f->push_arx(0, in));
     rx_pos = (rx_pos + 10) % kLen;
+    rx_stream += 10;
+    in.rx_end_pos = rx_pos;  // the stream now ends 10 bytes further
+    in.rx_stream_end = rx_stream;
+    ASSERT_TRUE(f->push_arx(0, in));
 
     for (const abi::AtxEntry& b : bumps(*f, 10, 10)) {
       EXPECT_EQ(b.flow_id, 42u);
@@ -148,6 +149,8 @@ TEST_F(EchoExampleTest, EchoesAConnectionAndExitsCleanly) {
     ack.type = 1;
     ack.flow_id = 42;
     ack.opaque = accept.opaque;
+    ack.rx_end_pos = rx_pos;
+    ack.rx_stream_end = rx_stream;
     ack.tx_bump = 10;
     ASSERT_TRUE(f->push_arx(0, ack));
   }
@@ -157,6 +160,8 @@ TEST_F(EchoExampleTest, EchoesAConnectionAndExitsCleanly) {
   fin.flow_id = 42;
   fin.opaque = accept.opaque;
   fin.flags = abi::kArxRxFin;
+  fin.rx_end_pos = rx_pos;
+  fin.rx_stream_end = rx_stream;
   ASSERT_TRUE(f->push_arx(0, fin));
   // The server closes its side once everything was echoed.
   EXPECT_EQ(bumps(*f, 0, 0, abi::kAtxTxFin).size(), 1u);

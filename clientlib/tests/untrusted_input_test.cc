@@ -128,20 +128,53 @@ class UntrustedArxTest : public UntrustedInputTest {
   }
 };
 
-TEST_F(UntrustedArxTest, DataAtTheWrongPositionIsDropped) {
+TEST_F(UntrustedArxTest, EntryEndingAheadDeliversEverythingUpToItsEnd) {
+  // Receive entries are cumulative (a connection's entries may come on two cores' rings in
+  // either order when its flow moves): bytes 10..23 are all in the buffer if one ends at 24.
   abi::ArxEntry e = arx_entry(flow_);
-  e.rx_bump = 4;
-  e.rx_pos = 20;  // the next byte goes to 10
-  expect_rejected_arx(0, e);
+  e.rx_stream_end = 24;
+  e.rx_end_pos = 24;
+  ASSERT_TRUE(fake().push_arx(0, e));
+  EXPECT_EQ(received_bytes(poll()).size(), 14u);
+  EXPECT_EQ(conn_.rxb_head, 24u);
+  EXPECT_EQ(stats(ctx_).rejected, 0u);
 }
 
-TEST_F(UntrustedArxTest, MoreDataThanFreeSpaceIsDropped) {
+TEST_F(UntrustedArxTest, EntryBehindTheStreamAddsNothingButItsAcknowledgement) {
+  // An entry that ends behind what the app has (a later one on another core's ring came
+  // first) delivers no bytes; the tx bytes it acknowledges still count (they are deltas).
+  void* tx = nullptr;
+  ASSERT_EQ(flextcp_connection_tx_alloc(&conn_, 3, &tx), 3);
+  std::memcpy(tx, "abc", 3);
+  ASSERT_EQ(flextcp_connection_tx_send(&ctx_, &conn_, 3), 0);
+  const flextcp_connection snapshot = conn_;
   abi::ArxEntry e = arx_entry(flow_);
-  e.rx_pos = 10;
-  e.rx_bump = 55;  // 54 bytes are free
+  e.rx_stream_end = 5;  // behind the 10 bytes the app has
+  e.rx_end_pos = 5;
+  e.tx_bump = 3;
+  ASSERT_TRUE(fake().push_arx(0, e));
+  EXPECT_TRUE(received_bytes(poll()).empty());
+  EXPECT_EQ(conn_.rxb_head, snapshot.rxb_head);
+  EXPECT_EQ(conn_.rxb_used, snapshot.rxb_used);
+  EXPECT_EQ(conn_.txb_sent, 0u);
+  EXPECT_EQ(stats(ctx_).stale_rx_entries, 1u);
+  EXPECT_EQ(stats(ctx_).rejected, 0u);
+}
+
+TEST_F(UntrustedArxTest, EntryBeyondTheFreeSpaceOrAtTheWrongPositionIsRejected) {
+  const flextcp_connection snapshot = conn_;
+  abi::ArxEntry e = arx_entry(flow_);
+  e.rx_stream_end = 10 + 55;  // 54 bytes are free
+  e.rx_end_pos = (10 + 55) % 64;
   expect_rejected_arx(0, e);
-  e.rx_bump = 0xffffffffu;
+  e.rx_stream_end = 10 + 0x7fffffffu;  // absurdly far ahead
+  e.rx_end_pos = 0;
   expect_rejected_arx(0, e);
+  e.rx_stream_end = 14;  // 4 new bytes end at position 14, not 20
+  e.rx_end_pos = 20;
+  expect_rejected_arx(0, e);
+  EXPECT_EQ(conn_.rxb_head, snapshot.rxb_head);
+  EXPECT_EQ(conn_.rxb_used, snapshot.rxb_used);
 }
 
 TEST_F(UntrustedArxTest, AcknowledgingUnsentDataIsDropped) {
@@ -180,8 +213,8 @@ TEST_F(UntrustedArxTest, DataAfterEndOfStreamIsDropped) {
   deliver(flow_, "", abi::kArxRxFin);
   poll();
   abi::ArxEntry e = arx_entry(flow_);
-  e.rx_pos = 10;
-  e.rx_bump = 1;
+  e.rx_stream_end = 11;
+  e.rx_end_pos = 11;
   expect_rejected_arx(0, e);
 }
 
@@ -215,8 +248,10 @@ TEST_F(UntrustedArxTest, RandomEntriesNeverEscapeTheBuffers) {
     e.core = static_cast<uint16_t>(rng() % 3);
     e.flow_id = rng() % 2 ? flow_.flow_id : static_cast<uint32_t>(rng());
     e.opaque = cookies[rng() % 4];
-    e.rx_pos = rng() % 2 ? conn_.rxb_head : static_cast<uint32_t>(rng() % 128);
-    e.rx_bump = static_cast<uint32_t>(rng() % 3 ? rng() % 70 : rng());
+    const uint32_t more = static_cast<uint32_t>(rng() % 3 ? rng() % 70 : rng());
+    e.rx_stream_end = conn_.vtas_rx_stream + more;
+    e.rx_end_pos = rng() % 2 ? static_cast<uint32_t>((conn_.rxb_head + more) % 64)
+                             : static_cast<uint32_t>(rng() % 128);
     e.tx_bump = static_cast<uint32_t>(rng() % 3 ? 0 : rng() % 10);
     const uint32_t core = static_cast<uint32_t>(rng() % 2);
     if (!fake().push_arx(core, e)) poll();

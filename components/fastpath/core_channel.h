@@ -65,4 +65,26 @@ struct CoreReport {
 };
 static_assert(sizeof(CoreReport) == 64);
 
+// Between fast-path cores (software steering): a frame that arrived on one core's NIC queue but
+// belongs to a flow another core owns, or a flow the other core must schedule for sending.
+enum class SteerType : uint8_t {
+  kNone = 0,
+  kPacket = 1,   // process this frame (the receiver owns its flow)
+  kKickFlow = 2, // this flow of yours has something to send
+};
+
+struct SteerEntry {
+  uint8_t type;          // SteerType
+  uint8_t reserved0;
+  uint16_t length;       // kPacket
+  uint32_t flow_id;      // kKickFlow
+  uint32_t flags;        // kPacket: Packet::flags
+  uint32_t rss_hash;     // kPacket
+  void* packet_native;   // kPacket
+  uint8_t* data;         // kPacket
+  uint16_t capacity;     // kPacket
+  uint8_t reserved[30];
+};
+static_assert(sizeof(SteerEntry) == 64);
+
 }  // namespace vtas::fastpath

@@ -3,13 +3,16 @@
 #include <dirent.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace vtas::fastpath {
@@ -176,6 +179,37 @@ Result<std::unique_ptr<DpdkPort>> DpdkPort::open(const DpdkPortConfig& config) {
   return port;
 }
 
+Result<std::unique_ptr<DpdkPort>> open_kernel_interface(const std::string& name, wire::MacAddr mac) {
+  if (::access("/dev/net/tun", R_OK | W_OK) != 0) {
+    return make_error("--kni-name=" + name + ": /dev/net/tun is not usable (" + std::strerror(errno) +
+                      "); the kernel interface needs the tun driver and CAP_NET_ADMIN");
+  }
+  if (::if_nametoindex(name.c_str()) != 0) {
+    return make_error("--kni-name=" + name + ": an interface with that name exists already; pick another name");
+  }
+  // net_tap's devargs: the kernel side's name and MAC. The vdev's own name only has to be
+  // unique in this process (one fast path per process).
+  const std::string devargs = "net_tap_kni,iface=" + name + ",mac=" + wire::to_string(mac);
+  if (int rc = ::rte_dev_probe(devargs.c_str()); rc != 0) {
+    return make_error("--kni-name=" + name + ": cannot create DPDK's tap device (" + devargs +
+                      "): " + ::rte_strerror(-rc));
+  }
+  DpdkPortConfig config;
+  config.device = devargs;
+  config.queues = 1;
+  config.rx_descriptors = 512;
+  config.tx_descriptors = 512;
+  config.mbufs_per_queue = 2048;
+  config.tx_checksum_offload = false;  // the kernel gets complete frames
+  config.rx_interrupts = true;         // the tap's queue fd wakes the control thread
+  auto port = DpdkPort::open(config);
+  if (!port) {
+    ::rte_eal_hotplug_remove("vdev", "net_tap_kni");
+    return make_error("--kni-name=" + name + ": " + port.error().message);
+  }
+  return port;
+}
+
 DpdkPort::~DpdkPort() {
   ::rte_eth_dev_stop(port_id_);
   ::rte_eth_dev_close(port_id_);
@@ -259,6 +293,8 @@ void DpdkPort::enable_rx_wakeup(uint16_t queue, bool on) {
     ::rte_eth_dev_rx_intr_disable(port_id_, queue);
   }
 }
+
+void DpdkPort::thread_init() { ::rte_thread_register(); }
 
 PortStats DpdkPort::stats() const {
   rte_eth_stats s{};

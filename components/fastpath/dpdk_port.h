@@ -30,6 +30,13 @@ Status init_dpdk_eal(const std::vector<std::string>& args);
 // Releases what the EAL holds (at fast path exit).
 void cleanup_dpdk_eal();
 
+// TAS --kni-name with what replaced KNI in DPDK: the exception-path device net_tap, as the
+// Linux interface `name` carrying `mac` (the NIC's, so the kernel's frames look like ours).
+// One RX/TX queue; its rx_wakeup_fd(0) turns readable when the kernel sent a frame. Call after
+// init_dpdk_eal; needs /dev/net/tun and CAP_NET_ADMIN. The interface goes with the port.
+class DpdkPort;
+Result<std::unique_ptr<DpdkPort>> open_kernel_interface(const std::string& name, wire::MacAddr mac);
+
 class DpdkPort final : public Port {
  public:
   static Result<std::unique_ptr<DpdkPort>> open(const DpdkPortConfig& config);
@@ -46,6 +53,7 @@ class DpdkPort final : public Port {
   void enable_rx_wakeup(uint16_t queue, bool on) override;
   bool steer(uint16_t group, uint16_t queue) override;
   PortStats stats() const override;
+  void thread_init() override;
 
  private:
   DpdkPort() = default;

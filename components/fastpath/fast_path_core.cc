@@ -23,6 +23,13 @@ constexpr uint32_t kBumpsPerContext = 32;
 constexpr uint32_t kCommandsPerIteration = 64;
 constexpr uint32_t kAppIdSlots = 65536;
 constexpr size_t kReportBacklog = 4096;
+// Multi-core: bumps that came ahead of an older bump of the same connection still on another
+// core's ring wait here (bounded; when full, a bump is applied at once as on one core).
+constexpr size_t kParkedBumps = 1024;
+// How long a parked bump waits for the older one. An honest app's older bump is on another
+// core's ring and is processed within one loop iteration of that core (this machine under load:
+// a few ms); only a bump after one the fast path rejected (a broken app) waits this long.
+constexpr uint64_t kParkedBumpWaitNs = 500'000'000;
 
 uint64_t monotonic_now_ns() {
   timespec ts{};
@@ -56,11 +63,13 @@ FastPathCore::FastPathCore(CoreConfig config, Port& port, FlowTable& flows,
   dirty_.reserve(flows.max_flows());
   delayed_acks_.reserve(flows.max_flows());
   report_backlog_.reserve(kReportBacklog);
+  parked_bumps_.reserve(kParkedBumps);
 }
 
 // ---- loop --------------------------------------------------------------------------------------
 
 void FastPathCore::run(const std::atomic<bool>& stop) {
+  port_.thread_init();
   last_work_ns_ = monotonic_now_ns();
   while (!stop.load(std::memory_order_relaxed)) {
     uint64_t start = monotonic_now_ns();
@@ -91,6 +100,7 @@ bool FastPathCore::iterate(uint64_t now_ns) {
   now_ns_ = now_ns;
   now_us_ = tcp_clock_us(now_ns);
   bool busy = poll_commands();
+  busy |= poll_steered();
   busy |= poll_rx();
   busy |= poll_app_queues();
   busy |= poll_tx(now_ns);
@@ -106,17 +116,21 @@ bool FastPathCore::sleep_until_work(const std::atomic<bool>& stop, uint64_t now_
   // that pushed after our look sees the announcement and rings the doorbell).
   bool idle = commands_.prepare_sleep();
   for (CoreAppContext* c : contexts_) idle = c->atx.prepare_sleep() && idle;
+  for (auto* ring : steering_.from) {
+    if (ring) idle = ring->prepare_sleep() && idle;
+  }
   idle = idle && dirty_.empty() && report_backlog_.empty() && tx_count_ == 0 &&
-         delayed_acks_.empty();
+         delayed_acks_.empty() && parked_bumps_.empty();
   uint64_t deadline = scheduler_.next_deadline();
   if (idle && deadline > now_ns && !stop.load()) {
     int timeout_ms = static_cast<int>(config_.max_idle_sleep_us / 1000);
     if (deadline != UINT64_MAX) {
       timeout_ms = static_cast<int>(std::min<uint64_t>(timeout_ms, (deadline - now_ns) / 1000000));
     }
-    pollfd fds[2] = {{doorbell_.fd(), POLLIN, 0}, {port_.rx_wakeup_fd(config_.queue), POLLIN, 0}};
+    pollfd fds[2] = {{doorbell_.fd(), POLLIN, 0},
+                     {config_.has_queue ? port_.rx_wakeup_fd(config_.queue) : -1, POLLIN, 0}};
     int nfds = fds[1].fd >= 0 ? 2 : 1;
-    if (nfds == 1) timeout_ms = std::min(timeout_ms, 1);  // cannot hear the NIC: nap briefly
+    if (nfds == 1 && config_.has_queue) timeout_ms = std::min(timeout_ms, 1);  // cannot hear the NIC
     port_.enable_rx_wakeup(config_.queue, true);
     ++counters_->sleeps;
     ::poll(fds, static_cast<nfds_t>(nfds), timeout_ms);
@@ -125,6 +139,9 @@ bool FastPathCore::sleep_until_work(const std::atomic<bool>& stop, uint64_t now_
   }
   commands_.finish_sleep();
   for (CoreAppContext* c : contexts_) c->atx.finish_sleep();
+  for (auto* ring : steering_.from) {
+    if (ring) ring->finish_sleep();
+  }
   last_work_ns_ = monotonic_now_ns();
   return idle;
 }
@@ -230,6 +247,7 @@ void FastPathCore::execute(const CoreCommand& c) {
 // ---- receive ----------------------------------------------------------------------------------
 
 bool FastPathCore::poll_rx() {
+  if (!config_.has_queue) return false;
   // Leave room in the TX batch for the ACKs these packets may turn into.
   uint16_t room = static_cast<uint16_t>(std::size(tx_) - tx_count_);
   uint16_t max = std::min<uint16_t>(kRxBurst, room);
@@ -255,6 +273,13 @@ void FastPathCore::handle_frame(Packet& packet) {
     to_control(packet, 0, 0);
     return;
   }
+  if (config_.hand_up_other_protocols && !(packet.flags & kPacketChecksumBad) &&
+      (parsed == wire::ParseResult::kUnsupportedEtherType ||
+       parsed == wire::ParseResult::kUnsupportedIpProtocol ||
+       parsed == wire::ParseResult::kIpFragment)) {
+    to_control(packet, 0, 0);  // not ours: the kernel interface gets it
+    return;
+  }
   if (parsed != wire::ParseResult::kOk || (packet.flags & kPacketChecksumBad)) {
     // Garbage, bad checksums, fragments, other protocols: counted and dropped.
     counters_->rx_bad++;
@@ -264,6 +289,10 @@ void FastPathCore::handle_frame(Packet& packet) {
   FlowKey key{htonl(frame.ip.dst.value), htonl(frame.ip.src.value), htons(frame.tcp.dst_port),
               htons(frame.tcp.src_port)};
   if (key.local_ip != config_.local_ip) {
+    if (config_.hand_up_other_protocols) {
+      to_control(packet, 0, 0);
+      return;
+    }
     counters_->rx_bad++;
     port_.free_burst(&packet, 1);
     return;
@@ -277,6 +306,11 @@ void FastPathCore::handle_frame(Packet& packet) {
   }
   uint32_t flow_id = static_cast<uint32_t>(found);
   abi::FlowState& fs = *flows_.flow(flow_id);
+  // Multi-core: the flow belongs to the core its group is steered to; hand the frame over
+  // (flow_group is set at install and never changes, so no lock is needed to read it).
+  if (uint32_t owner = owner_of(fs.flow_group); owner != config_.core) {
+    if (steer_packet(owner, packet)) return;
+  }
   FlowLock lock(fs);
   if (!(fs.flags & abi::kFlowActive) || key_of(fs) != key) {
     to_control(packet, 0, group);
@@ -291,12 +325,12 @@ void FastPathCore::handle_frame(Packet& packet) {
   tcp::RxOutcome out =
       tcp::receive(fs, segment_from(frame, packet.data), now_us_, tcp::RxBuffer{rx_base, fs.rx_len});
   if (out.has_app_event()) {
-    note_app_event(flow_id, out.app_rx_bump, out.app_rx_pos, out.app_tx_bump, out.app_flags);
+    note_app_event(flow_id, out.app_tx_bump, out.app_flags);
   }
   if (out.flow_event != tcp::FlowEvent::kNone) {
     report_flow_event(flow_id, static_cast<uint8_t>(out.flow_event), fs.opaque);
   }
-  if (out.tx_newly_sendable || out.went_back_n) scheduler_.ready(flow_id);
+  if (out.tx_newly_sendable || out.went_back_n) ready_flow(flow_id, fs);
   if (out.went_back_n) counters_->retransmits++;
   if (out.to_slow_path) {
     to_control(packet, flow_id, fs.flow_group);
@@ -380,6 +414,10 @@ void FastPathCore::flush_reports() {
   }
   if (reports_pushed_ && reports_.consumer_needs_wakeup()) write_eventfd(control_doorbell_fd_);
   reports_pushed_ = false;
+  for (size_t c = 0; c < steer_wakeup_.size(); ++c) {
+    if (steer_wakeup_[c] && steering_.to[c]->consumer_needs_wakeup()) write_eventfd(steering_.doorbells[c]);
+    steer_wakeup_[c] = false;
+  }
 }
 
 // ---- app events and bumps ---------------------------------------------------------------------
@@ -403,11 +441,8 @@ CoreAppContext* FastPathCore::context_of(uint32_t flow_id, const abi::FlowState&
   return nullptr;
 }
 
-void FastPathCore::note_app_event(uint32_t flow_id, uint32_t rx_bump, uint32_t rx_pos,
-                                  uint32_t tx_bump, uint8_t flags) {
+void FastPathCore::note_app_event(uint32_t flow_id, uint32_t tx_bump, uint8_t flags) {
   FlowLocal& l = local_[flow_id];
-  if (l.pending_rx_bump == 0) l.pending_rx_pos = rx_pos;  // bumps are contiguous from here
-  l.pending_rx_bump += rx_bump;
   l.pending_tx_bump += tx_bump;
   l.pending_flags |= flags;
   if (!l.dirty) {
@@ -434,8 +469,13 @@ void FastPathCore::flush_app_events() {
     e.core = config_.core;
     e.flow_id = flow_id;
     e.opaque = fs.opaque;
-    e.rx_bump = l.pending_rx_bump;
-    e.rx_pos = l.pending_rx_pos;
+    {
+      // The receive stream as it stands now, whichever core delivered the bytes: under the
+      // lock, so position and count agree and the data they cover is visible to the app.
+      FlowLock lock(fs);
+      e.rx_stream_end = fs.rx_stream_end;
+      e.rx_end_pos = fs.rx_next_pos;
+    }
     e.tx_bump = l.pending_tx_bump;
     if (!ctx->arx.try_push(e)) {
       // The app is slow: the event stays merged in the flow and goes out later. Never lost.
@@ -444,7 +484,7 @@ void FastPathCore::flush_app_events() {
       continue;
     }
     ctx->needs_wakeup = true;
-    l.pending_rx_bump = l.pending_tx_bump = 0;
+    l.pending_tx_bump = 0;
     l.pending_flags = 0;
     l.dirty = false;
   }
@@ -459,35 +499,63 @@ void FastPathCore::flush_app_events() {
 }
 
 bool FastPathCore::poll_app_queues() {
-  bool busy = false;
+  bool busy = retry_parked_bumps();
   abi::AtxEntry bumps[kBumpsPerContext];
   for (CoreAppContext* ctx : contexts_) {
     uint32_t n = ctx->atx.pop_burst(bumps, kBumpsPerContext);
     if (n == 0) continue;
     busy = true;
-    for (uint32_t i = 0; i < n; ++i) {
-      const abi::AtxEntry& b = bumps[i];
-      abi::FlowState* fs = flows_.flow(b.flow_id);
-      // An app may only touch its own flows: anything else is garbage, counted and ignored.
-      if (!fs || fs->app_id != ctx->app_id) {
-        counters_->app_bad_bumps++;
-        continue;
-      }
-      FlowLock lock(*fs);
-      if (!(fs->flags & abi::kFlowActive) || fs->app_id != ctx->app_id) {
-        counters_->app_bad_bumps++;
-        continue;
-      }
-      tcp::BumpOutcome out = tcp::app_bump(*fs, b);
-      if (!out.accepted()) {
-        counters_->app_bad_bumps++;
-        continue;
-      }
-      if (out.tx_newly_sendable) scheduler_.ready(b.flow_id);
-      if (out.send_window_update) send_ack(*fs, tcp::pure_ack(*fs, now_us_), nullptr);
-    }
+    for (uint32_t i = 0; i < n; ++i) apply_bump(ctx->app_id, bumps[i], now_ns_, false);
   }
   return busy;
+}
+
+// Bumps are deltas, numbered per connection (bump_seq). On one core they arrive in order. With
+// several cores an app sends a connection's bumps to the core that last reported it, so after a
+// move its next bump can be processed before the previous one, still on the old core's ring:
+// that one would then look stale and its bytes would be lost. Such a bump waits here instead.
+bool FastPathCore::apply_bump(uint16_t app_id, const abi::AtxEntry& b, uint64_t first_seen_ns,
+                              bool retry) {
+  abi::FlowState* fs = flows_.flow(b.flow_id);
+  // An app may only touch its own flows: anything else is garbage, counted and ignored.
+  if (!fs || fs->app_id != app_id) {
+    counters_->app_bad_bumps++;
+    return true;
+  }
+  FlowLock lock(*fs);
+  if (!(fs->flags & abi::kFlowActive) || fs->app_id != app_id) {
+    counters_->app_bad_bumps++;
+    return true;
+  }
+  const int16_t ahead = static_cast<int16_t>(static_cast<uint16_t>(b.bump_seq - fs->bump_seq));
+  if (ahead > 1 && !steering_.to.empty() && now_ns_ - first_seen_ns < kParkedBumpWaitNs) {
+    if (retry) return false;  // still waiting for the older bump
+    if (parked_bumps_.size() < kParkedBumps) {
+      parked_bumps_.push_back({b, first_seen_ns, app_id});
+      counters_->bumps_parked++;
+      return true;
+    }
+  }
+  tcp::BumpOutcome out = tcp::app_bump(*fs, b);
+  if (!out.accepted()) {
+    counters_->app_bad_bumps++;
+    return true;
+  }
+  if (out.tx_newly_sendable) ready_flow(b.flow_id, *fs);
+  if (out.send_window_update) send_ack(*fs, tcp::pure_ack(*fs, now_us_), nullptr);
+  return true;
+}
+
+bool FastPathCore::retry_parked_bumps() {
+  if (parked_bumps_.empty()) return false;
+  size_t kept = 0;
+  for (size_t i = 0; i < parked_bumps_.size(); ++i) {
+    const ParkedBump p = parked_bumps_[i];
+    if (!apply_bump(p.app_id, p.bump, p.first_seen_ns, true)) parked_bumps_[kept++] = p;
+  }
+  const bool progressed = kept != parked_bumps_.size();
+  parked_bumps_.resize(kept);
+  return progressed;
 }
 
 // ---- transmit ---------------------------------------------------------------------------------
@@ -498,6 +566,10 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
   uint32_t n = scheduler_.take(now_ns, flows, std::min(room, kTxFlowsPerIteration));
   for (uint32_t i = 0; i < n; ++i) {
     abi::FlowState& fs = *flows_.flow(flows[i]);
+    if (uint32_t owner = owner_of(fs.flow_group); owner != config_.core) {
+      kick_owner(owner, flows[i]);  // its group moved: its new core sends from now on
+      continue;
+    }
     FlowLock lock(fs);
     if (!(fs.flags & abi::kFlowActive)) continue;
     if (send_segment(flows[i], fs)) {
@@ -582,6 +654,74 @@ void FastPathCore::stamp_tsval(Packet& p) {
   }
   wire::rewrite_tcp_timestamps(p.data, p.length, now_us_, f.tcp.options.tsecr,
                                wire::TxChecksum::kSoftware);
+}
+
+// ---- steering between cores ---------------------------------------------------------------
+
+uint32_t FastPathCore::owner_of(uint16_t flow_group) const {
+  if (steering_.to.empty()) return config_.core;
+  uint32_t owner = std::atomic_ref<const uint8_t>(flows_.steering()[flow_group % abi::kFlowGroups])
+                       .load(std::memory_order_relaxed);
+  return owner < steering_.to.size() && steering_.to[owner] ? owner : config_.core;
+}
+
+bool FastPathCore::steer_packet(uint32_t owner, Packet& packet) {
+  SteerEntry e{};
+  e.type = static_cast<uint8_t>(SteerType::kPacket);
+  e.length = packet.length;
+  e.flags = packet.flags;
+  e.rss_hash = packet.rss_hash;
+  e.packet_native = packet.native;
+  e.data = packet.data;
+  e.capacity = packet.capacity;
+  if (!steering_.to[owner]->try_push(e)) {
+    counters_->steer_drops++;
+    return false;  // processed here instead: under the flow lock that is still correct
+  }
+  counters_->steered++;
+  steer_wakeup_[owner] = true;
+  return true;
+}
+
+void FastPathCore::kick_owner(uint32_t owner, uint32_t flow_id) {
+  SteerEntry e{};
+  e.type = static_cast<uint8_t>(SteerType::kKickFlow);
+  e.flow_id = flow_id;
+  if (steering_.to[owner]->try_push(e)) {
+    steer_wakeup_[owner] = true;
+  } else {
+    scheduler_.ready(flow_id);  // try again next round rather than lose the flow
+  }
+}
+
+void FastPathCore::ready_flow(uint32_t flow_id, const abi::FlowState& fs) {
+  uint32_t owner = owner_of(fs.flow_group);
+  if (owner == config_.core) {
+    scheduler_.ready(flow_id);
+  } else {
+    kick_owner(owner, flow_id);
+  }
+}
+
+bool FastPathCore::poll_steered() {
+  bool busy = false;
+  SteerEntry batch[16];
+  for (auto* ring : steering_.from) {
+    if (!ring) continue;
+    uint32_t n = ring->pop_burst(batch, 16);
+    for (uint32_t i = 0; i < n; ++i) {
+      busy = true;
+      if (batch[i].type == static_cast<uint8_t>(SteerType::kPacket)) {
+        Packet p{batch[i].data, batch[i].length, batch[i].capacity, batch[i].flags,
+                 batch[i].rss_hash, batch[i].packet_native};
+        handle_frame(p);  // counted in rx_packets by the core that received it
+      } else if (batch[i].type == static_cast<uint8_t>(SteerType::kKickFlow) &&
+                 batch[i].flow_id < local_.size()) {
+        scheduler_.ready(batch[i].flow_id);
+      }
+    }
+  }
+  return busy;
 }
 
 void FastPathCore::queue_tx(Packet& packet) {

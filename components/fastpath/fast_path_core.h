@@ -26,6 +26,7 @@ namespace vtas::fastpath {
 
 struct CoreConfig {
   uint16_t core = 0;
+  bool has_queue = true;            // polls a NIC queue (a core may only serve steered work)
   wire::MacAddr local_mac;          // source MAC of every frame we build
   uint16_t queue = 0;               // the port queue this core polls
   uint32_t local_ip = 0;            // network order; frames to other addresses go to control
@@ -42,6 +43,10 @@ struct CoreConfig {
   // packet instead of two per request); every second segment is still ACKed at once (RFC
   // 1122), and anything unusual (FIN, hole, ECE) is ACKed at once. 0 = ACK every segment.
   uint32_t delayed_ack_us = 100;
+  // With a kernel interface (--kni-name): frames of other protocols (ICMP, UDP, fragments,
+  // other ethertypes) and TCP to other local addresses go to the control path, which passes
+  // them to the kernel, instead of being dropped.
+  bool hand_up_other_protocols = false;
 };
 
 class FastPathCore {
@@ -57,15 +62,25 @@ class FastPathCore {
   bool iterate(uint64_t now_ns);
 
   int doorbell_fd() const { return doorbell_.fd(); }
+
+  // Software steering (multi-core): rings to and from every other core, by core index (the
+  // entry for this core itself is empty), and their doorbells. Set before run().
+  struct Steering {
+    std::vector<shm::RingProducer<SteerEntry>*> to;
+    std::vector<shm::RingConsumer<SteerEntry>*> from;
+    std::vector<int> doorbells;
+  };
+  void set_steering(Steering steering) {
+    steering_ = std::move(steering);
+    steer_wakeup_.assign(steering_.to.size(), false);
+  }
   const abi::CoreCounters& counters() const { return *counters_; }
 
  private:
   // Core-private state per flow, kept out of the shared FlowState.
   struct FlowLocal {
     CoreAppContext* context = nullptr;  // where this flow's app events go
-    uint32_t pending_rx_bump = 0;
-    uint32_t pending_rx_pos = 0;
-    uint32_t pending_tx_bump = 0;
+    uint32_t pending_tx_bump = 0;       // rx needs no pending count: entries are cumulative
     uint8_t pending_flags = 0;
     bool dirty = false;                 // in dirty_ (has an app event to flush)
     bool ack_pending = false;           // in delayed_acks_: an ACK is owed by ack_due_ns
@@ -75,6 +90,13 @@ class FastPathCore {
   // iteration steps
   bool poll_commands();
   bool poll_rx();
+  bool poll_steered();
+  // The core that owns a flow group now (from the shared steering table).
+  uint32_t owner_of(uint16_t flow_group) const;
+  // Hands a frame or a flow to its owner; false if its ring is full (the frame is dropped).
+  bool steer_packet(uint32_t owner, Packet& packet);
+  void kick_owner(uint32_t owner, uint32_t flow_id);
+  void ready_flow(uint32_t flow_id, const abi::FlowState& fs);
   bool poll_app_queues();
   bool poll_tx(uint64_t now_ns);
   void flush_app_events();
@@ -87,8 +109,10 @@ class FastPathCore {
   void handle_frame(Packet& packet);
   void to_control(Packet& packet, uint32_t flow_id, uint32_t flow_group);  // flow_id 0: none
   void report_flow_event(uint32_t flow_id, uint8_t kind, uint64_t opaque);
-  void note_app_event(uint32_t flow_id, uint32_t rx_bump, uint32_t rx_pos, uint32_t tx_bump,
-                      uint8_t flags);
+  void note_app_event(uint32_t flow_id, uint32_t tx_bump, uint8_t flags);
+  // Applies (or, multi-core, parks) one app bump; false only for a parked bump still waiting.
+  bool apply_bump(uint16_t app_id, const abi::AtxEntry& b, uint64_t first_seen_ns, bool retry);
+  bool retry_parked_bumps();
   bool send_segment(uint32_t flow_id, abi::FlowState& fs);
   // Sends an ACK with the TCP core's header fields, in `reuse` (a received buffer) if given.
   bool send_ack(abi::FlowState& fs, const tcp::AckFields& hdr, Packet* reuse);
@@ -117,9 +141,17 @@ class FastPathCore {
   std::vector<CoreAppContext*> contexts_;     // polled for atx bumps
   std::vector<FlowLocal> local_;              // by flow id
   std::vector<uint32_t> dirty_;               // flows with pending app events
+  struct ParkedBump {
+    abi::AtxEntry bump;
+    uint64_t first_seen_ns;
+    uint16_t app_id;
+  };
+  std::vector<ParkedBump> parked_bumps_;      // multi-core: bumps waiting for an older one
   std::vector<uint32_t> delayed_acks_;        // flows that owe the peer an ACK
   std::vector<CoreReport> report_backlog_;    // reports that did not fit the ring yet
   TxScheduler scheduler_;
+  Steering steering_;
+  std::vector<bool> steer_wakeup_;            // per core: we pushed, maybe ring its doorbell
   Packet rx_[32];
   Packet tx_[64];
   uint16_t tx_count_ = 0;

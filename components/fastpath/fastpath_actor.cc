@@ -1,10 +1,16 @@
 #include "components/fastpath/fastpath_actor.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "components/fastpath/dpdk_port.h"
 #include "components/fastpath/dpdk_telemetry.h"
@@ -51,6 +57,7 @@ FastPathActor::FastPathActor(std::string name, FastPathConfig config, std::uniqu
   on(&FastPathActor::handle_retransmit);
   on(&FastPathActor::handle_window_probe);
   on(&FastPathActor::handle_actor_event);
+  on(&FastPathActor::handle_set_cores);
 }
 
 FastPathActor::FastPathActor(std::string name, const manifest::Manifest& manifest)
@@ -92,6 +99,9 @@ Status FastPathActor::on_start() {
     });
   });
   announce_mac();
+  if (!config_.kni_name.empty()) {
+    if (Status s = open_kernel_interface(); !s) return s;
+  }
   log().info("serving {} on {} (mac {}) with {} core(s); apps attach at {}/app.sock",
              wire::to_string(config_.local_ip), port_->name(), wire::to_string(port_->mac()),
              cores_.size(), config_.runtime_dir);
@@ -123,19 +133,87 @@ Status FastPathActor::create_flow_table() {
   auto table = FlowTable::create(*flow_region_, config_.max_flows);
   if (!table) return table.error();
   flows_.emplace(std::move(*table));
-  // Steering: every flow group to core 0 .. cores-1 round robin (TAS issue #13: initialise it
-  // whatever the autoscale setting). Queues follow the same mapping where RSS exists.
-  uint32_t queues = port_->capabilities().queues;
-  for (uint32_t g = 0; g < abi::kFlowGroups; ++g) {
-    flows_->steering()[g] = static_cast<uint8_t>(g % std::min(config_.cores, queues));
-    port_->steer(static_cast<uint16_t>(g), static_cast<uint16_t>(g % queues));
-  }
-  flows_->header()->cores_active = std::min(config_.cores, queues);
   return Status();
 }
 
+void FastPathActor::steer_groups(uint32_t active) {
+  // Every flow group to one of the active cores, round robin (TAS issue #13: initialised
+  // whatever the autoscale setting). Where the NIC has a RETA its buckets follow, so frames
+  // arrive at their owner directly; elsewhere cores hand frames over (software steering).
+  active = std::clamp<uint32_t>(active, 1, static_cast<uint32_t>(cores_.size()));
+  uint32_t queues = port_->capabilities().queues;
+  for (uint32_t g = 0; g < abi::kFlowGroups; ++g) {
+    uint8_t core = static_cast<uint8_t>(g % active);
+    std::atomic_ref<uint8_t>(flows_->steering()[g]).store(core, std::memory_order_relaxed);
+    if (core < queues) port_->steer(static_cast<uint16_t>(g), core);
+  }
+  std::atomic_ref<uint32_t>(flows_->header()->cores_active).store(active, std::memory_order_release);
+  // Cores that lost flows notice on their next packet or send; wake them so they do now.
+  for (auto& core : cores_) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(core->doorbell_fd, &one, sizeof(one));
+  }
+}
+
+Status FastPathActor::connect_cores() {
+  // One ring from every core to every other core (SPSC each), for frames and flows that
+  // belong to another core.
+  uint32_t n = static_cast<uint32_t>(cores_.size());
+  if (n < 2) return Status();
+  constexpr uint32_t kSteerRing = 4096;
+  size_t bytes = shm::ring_bytes(kSteerRing);
+  for (uint32_t to = 0; to < n; ++to) {
+    Core& dst = *cores_[to];
+    dst.steer_memory.reset(static_cast<uint8_t*>(std::aligned_alloc(64, bytes * n)));
+    dst.steer_in.resize(n);
+    for (uint32_t from = 0; from < n; ++from) {
+      if (from == to) continue;
+      uint8_t* mem = dst.steer_memory.get() + bytes * from;
+      if (Status s = shm::ring_init(mem, bytes, kSteerRing); !s) return s;
+      std::string name = "steer " + std::to_string(from) + "->" + std::to_string(to);
+      auto c = shm::RingConsumer<SteerEntry>::attach(mem, bytes, kSteerRing, name);
+      auto p = shm::RingProducer<SteerEntry>::attach(mem, bytes, kSteerRing, name);
+      if (!c || !p) return make_error("cannot attach " + name);
+      dst.steer_in[from] = std::make_unique<shm::RingConsumer<SteerEntry>>(std::move(*c));
+      Core& src = *cores_[from];
+      src.steer_out.resize(n);
+      src.steer_out[to] = std::make_unique<shm::RingProducer<SteerEntry>>(std::move(*p));
+    }
+  }
+  for (uint32_t c = 0; c < n; ++c) {
+    FastPathCore::Steering steering;
+    for (uint32_t other = 0; other < n; ++other) {
+      steering.to.push_back(other == c ? nullptr : cores_[c]->steer_out[other].get());
+      steering.from.push_back(other == c ? nullptr : cores_[c]->steer_in[other].get());
+      steering.doorbells.push_back(cores_[other]->doorbell_fd);
+    }
+    cores_[c]->core->set_steering(std::move(steering));
+  }
+  return Status();
+}
+
+void FastPathActor::handle_set_cores(const SetCores& m, const Incoming& in) {
+  uint32_t active = std::clamp<uint32_t>(m.cores(), 1, static_cast<uint32_t>(cores_.size()));
+  if (active != flows_->header()->cores_active) {
+    log().info("serving with {} of {} cores", active, cores_.size());
+    steer_groups(active);
+  }
+  if (in.header().kind() == MESSAGE_KIND_REQUEST) {
+    supervisor::Ack ack;
+    ack.set_ok(m.cores() >= 1 && m.cores() <= cores_.size());
+    if (!ack.ok()) {
+      ack.set_error("cores must be 1.." + std::to_string(cores_.size()) + " (--fp-cores-max); using " +
+                    std::to_string(active));
+    }
+    reply(in, ack);
+  }
+}
+
 Status FastPathActor::start_cores() {
-  uint32_t count = std::min<uint32_t>(config_.cores, port_->capabilities().queues);
+  // One core per --fp-cores-max. Cores beyond the device's queues poll no NIC queue: they
+  // serve the flows steered to them (frames handed over by the cores that receive them).
+  uint32_t count = std::max<uint32_t>(1, config_.cores);
+  uint32_t queues = port_->capabilities().queues;
   for (uint32_t i = 0; i < count; ++i) {
     auto core = std::make_unique<Core>();
     size_t cmd_bytes = shm::ring_bytes(config_.command_ring);
@@ -158,9 +236,11 @@ Status FastPathActor::start_cores() {
     core->report_consumer = std::make_unique<shm::RingConsumer<CoreReport>>(std::move(*rep_c));
     CoreConfig cc;
     cc.core = static_cast<uint16_t>(i);
-    cc.queue = static_cast<uint16_t>(i);
+    cc.queue = static_cast<uint16_t>(i < queues ? i : 0);
+    cc.has_queue = i < queues;
     cc.local_ip = htonl(config_.local_ip.value);
     cc.local_mac = port_->mac();
+    cc.hand_up_other_protocols = !config_.kni_name.empty();
     cc.tx_checksum_offload = port_->capabilities().tx_checksum_offload;
     cc.trust_rx_checksum = port_->capabilities().rx_checksum_offload;
     cc.interrupts = config_.interrupts;
@@ -169,6 +249,9 @@ Status FastPathActor::start_cores() {
                                                 std::move(*doorbell), control_doorbell_->fd());
     cores_.push_back(std::move(core));
   }
+  if (Status s = connect_cores(); !s) return s;
+  // All cores serve at start; `scale` (or vtasctl call fastpath set_cores) changes that.
+  steer_groups(count);
   for (auto& core : cores_) {
     FastPathCore* c = core->core.get();
     core->thread = std::thread([this, c] { c->run(stopping_); });
@@ -240,6 +323,7 @@ void FastPathActor::on_stop() {
   }
   apps_.reset();
   cores_.clear();
+  kernel_port_.reset();  // a DPDK port too: before the EAL goes
   port_.reset();
   if (flow_region_) {
     std::string path = config_.runtime_dir + "/flows";
@@ -319,6 +403,12 @@ void FastPathActor::handle_report(uint32_t core, const CoreReport& r) {
       port_->free_burst(&p, 1);
       // ARP frames go to arp, everything else (TCP) to conn.
       bool arp = r.length >= 14 && r.data[12] == 0x08 && r.data[13] == 0x06;
+      if (kernel_port_ && (arp || (r.flow_id == 0 && !serves(m.frame())))) {
+        // --kni-name: the kernel resolves its own neighbours (a copy of every ARP frame) and
+        // gets what vtas does not serve.
+        to_kernel(m.frame());
+        if (!arp) break;
+      }
       if (arp) {
         ++frames_to_arp_;
         send(kArpActor, m);
@@ -393,6 +483,7 @@ void FastPathActor::relay_request(AppManager::App& app, AppManager::Context& ctx
   m.set_cores(r.cores);
   m.set_reset(r.flags & abi::kCloseReset);
   m.set_reuse_port(r.flags & abi::kListenReusePort);
+  if (r.type == static_cast<uint8_t>(abi::AppRequestType::kListenOpen)) listen_ports_.set(ntohs(r.local_port));
   unanswered_[{app.id, ctx.id, r.request_id}] = m;
   send(kConnActor, m);
 }
@@ -458,6 +549,7 @@ void FastPathActor::handle_install_flow(const InstallFlow& m, const Incoming& in
   }
   FlowKey key{htonl(m.local_ip()), htonl(m.remote_ip()), htons(static_cast<uint16_t>(m.local_port())),
               htons(static_cast<uint16_t>(m.remote_port()))};
+  if (kernel_port_) note_vtas_port(static_cast<uint16_t>(m.local_port()));
   uint32_t hash = flow_hash(key);
   if (int64_t existing = flows_->lookup(key, hash); existing >= 0) {
     // A restarted conn re-sends installs that were in flight: same app and cookie means it
@@ -621,6 +713,7 @@ bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool sta
 }
 
 void FastPathActor::handle_packet_out(const PacketOut& m, const Incoming&) {
+  if (kernel_port_) note_outgoing(m.frame());
   send_frame(m.frame(), core_of_group(m.flow_group()), m.stamp_timestamp());
 }
 
@@ -718,6 +811,11 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "frames_to_conn", frames_to_conn_);
   add_counter(report, "frames_to_arp", frames_to_arp_);
   add_counter(report, "frames_out_dropped", frames_dropped_);
+  if (kernel_port_) {
+    add_counter(report, "frames_to_kernel", frames_to_kernel_);
+    add_counter(report, "frames_from_kernel", frames_from_kernel_);
+    add_counter(report, "kernel_frames_dropped", kernel_drops_);
+  }
   add_counter(report, "unanswered_app_requests", unanswered_.size());
   if (port_) {
     PortStats ps = port_->stats();
@@ -733,17 +831,165 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   auto* table = report->add_tables();
   table->set_name("cores");
   for (const char* col : {"core", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "exceptions",
-                          "exception_drops", "rx_bad", "acks", "retransmits", "sleeps", "bad_app_bumps"}) {
+                          "exception_drops", "rx_bad", "acks", "retransmits", "sleeps", "bad_app_bumps",
+                          "bumps_parked", "steered", "steer_drops"}) {
     table->add_columns(col);
   }
   for (uint32_t c = 0; c < cores_.size(); ++c) {
     const abi::CoreCounters& k = *flows_->core_counters(c);
     auto* row = table->add_rows();
     for (uint64_t v : {uint64_t{c}, k.rx_packets, k.rx_bytes, k.tx_packets, k.tx_bytes, k.exceptions,
-                       k.exception_drops, k.rx_bad, k.acks_sent, k.retransmits, k.sleeps, k.app_bad_bumps}) {
+                       k.exception_drops, k.rx_bad, k.acks_sent, k.retransmits, k.sleeps, k.app_bad_bumps,
+                       k.bumps_parked, k.steered, k.steer_drops}) {
       row->add_cells(std::to_string(v));
     }
   }
+}
+
+// ---- --kni-name: the host kernel's interface --------------------------------------------------
+
+namespace {
+
+// How long a local port vtas sent from stays vtas's: the peer may still send to it (a
+// retransmitted FIN, segments of a closed connection in TIME_WAIT: 2 MSL).
+constexpr uint32_t kPortHoldSeconds = 240;
+
+// Gives the kernel interface our address, so the kernel answers for it (ping, its own
+// servers) and sends from it; a failure leaves the interface without an address (logged).
+std::string configure_kernel_address(const std::string& name, wire::Ipv4Addr ip, uint8_t prefix) {
+  int s = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return std::string("socket: ") + std::strerror(errno);
+  ifreq req{};
+  std::strncpy(req.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  auto* addr = reinterpret_cast<sockaddr_in*>(&req.ifr_addr);
+  addr->sin_family = AF_INET;
+  addr->sin_addr.s_addr = htonl(ip.value);
+  std::string error;
+  if (::ioctl(s, SIOCSIFADDR, &req) != 0) error = std::string("SIOCSIFADDR: ") + std::strerror(errno);
+  uint32_t mask = prefix == 0 ? 0 : ~uint32_t{0} << (32 - std::min<uint8_t>(prefix, 32));
+  addr->sin_addr.s_addr = htonl(mask);
+  if (error.empty() && ::ioctl(s, SIOCSIFNETMASK, &req) != 0) {
+    error = std::string("SIOCSIFNETMASK: ") + std::strerror(errno);
+  }
+  if (error.empty() && ::ioctl(s, SIOCGIFFLAGS, &req) == 0) {
+    req.ifr_flags |= IFF_UP;
+    if (::ioctl(s, SIOCSIFFLAGS, &req) != 0) error = std::string("SIOCSIFFLAGS: ") + std::strerror(errno);
+  }
+  ::close(s);
+  return error;
+}
+
+// TCP destination port (host order) of an IPv4/TCP frame, or -1.
+int tcp_destination_port(const std::string& frame) {
+  if (frame.size() < 14 + 20 + 4) return -1;
+  auto byte = [&](size_t i) { return static_cast<uint8_t>(frame[i]); };
+  if (byte(12) != 0x08 || byte(13) != 0x00 || byte(14 + 9) != 6) return -1;
+  size_t ihl = (byte(14) & 0x0f) * 4u;
+  if (ihl < 20 || frame.size() < 14 + ihl + 4) return -1;
+  return (byte(14 + ihl + 2) << 8) | byte(14 + ihl + 3);
+}
+
+}  // namespace
+
+Status FastPathActor::open_kernel_interface() {
+  if (!dpdk_initialised_) {
+    return make_error("--kni-name=" + config_.kni_name + ": needs the DPDK port (this fast path runs on an injected port)");
+  }
+  auto port = fastpath::open_kernel_interface(config_.kni_name, port_->mac());
+  if (!port) return port.error();
+  kernel_port_ = std::move(*port);
+  port_last_used_s_.assign(65536, 0);
+  if (std::string error = configure_kernel_address(config_.kni_name, config_.local_ip, config_.prefix_length);
+      !error.empty()) {
+    log().warn("kernel interface {}: could not set {}/{}: {}; configure it yourself (ip addr add)",
+               config_.kni_name, wire::to_string(config_.local_ip), config_.prefix_length, error);
+  }
+  // On net_af_packet the NIC is a kernel interface too: with our address now on the kernel
+  // interface, the kernel would also take frames for it straight off that interface (weak host
+  // model) and answer vtas's own connections with resets. Strict reverse-path filtering there
+  // makes it drop them (the route back to the peer is the kernel interface).
+  if (config_.device.rfind("net_af_packet", 0) == 0) {
+    size_t at = config_.device.find("iface=");
+    if (at != std::string::npos) {
+      std::string iface = config_.device.substr(at + 6, config_.device.find(',', at) - at - 6);
+      std::ofstream rp("/proc/sys/net/ipv4/conf/" + iface + "/rp_filter");
+      rp << "1\n";
+      if (!rp.flush()) log().warn("could not set rp_filter=1 on {}: the kernel may answer vtas's traffic", iface);
+    }
+  }
+  kernel_port_->enable_rx_wakeup(0, true);
+  kernel_wakeup_fd_ = kernel_port_->rx_wakeup_fd(0);
+  if (kernel_wakeup_fd_ >= 0) watch_fd(kernel_wakeup_fd_, [this] { from_kernel(); });
+  // Also on a timer: the wake-up is an optimisation; without one, this is the only way.
+  every(milliseconds(kernel_wakeup_fd_ >= 0 ? 100 : 1), [this] { from_kernel(); });
+  log().info("kernel interface {} ({}/{}): frames vtas does not serve go to the host kernel",
+             config_.kni_name, wire::to_string(config_.local_ip), config_.prefix_length);
+  return Status();
+}
+
+void FastPathActor::from_kernel() {
+  if (!kernel_port_) return;
+  constexpr uint16_t kBurst = 32;
+  Packet burst[kBurst];
+  // Bounded per call so one chatty kernel cannot starve the control thread's other work.
+  for (int round = 0; round < 8; ++round) {
+    uint16_t n = kernel_port_->rx_burst(0, burst, kBurst);
+    for (uint16_t i = 0; i < n; ++i) {
+      std::string frame(reinterpret_cast<const char*>(burst[i].data), burst[i].length);
+      if (send_frame(frame, 0, false)) {
+        ++frames_from_kernel_;
+      } else {
+        ++kernel_drops_;
+      }
+    }
+    kernel_port_->free_burst(burst, n);
+    if (n < kBurst) break;
+  }
+}
+
+void FastPathActor::to_kernel(const std::string& frame) {
+  Packet p;
+  if (kernel_port_->alloc_burst(0, &p, 1) != 1) {
+    ++kernel_drops_;
+    return;
+  }
+  if (frame.size() > p.capacity) {
+    kernel_port_->free_burst(&p, 1);
+    ++kernel_drops_;
+    return;
+  }
+  std::memcpy(p.data, frame.data(), frame.size());
+  p.length = static_cast<uint16_t>(frame.size());
+  if (kernel_port_->tx_burst(0, &p, 1) != 1) {
+    kernel_port_->free_burst(&p, 1);
+    ++kernel_drops_;
+    return;
+  }
+  ++frames_to_kernel_;
+}
+
+bool FastPathActor::serves(const std::string& frame) const {
+  int port = tcp_destination_port(frame);
+  if (port < 0) return false;  // not TCP: ICMP, UDP, other ethertypes are the kernel's
+  if (listen_ports_.test(static_cast<size_t>(port))) return true;
+  uint32_t last = port_last_used_s_[static_cast<size_t>(port)];
+  uint64_t now_s = to_ns(now()) / 1000000000ull;
+  return last != 0 && now_s - last <= kPortHoldSeconds;
+}
+
+void FastPathActor::note_vtas_port(uint16_t port) {
+  port_last_used_s_[port] = static_cast<uint32_t>(std::max<uint64_t>(1, to_ns(now()) / 1000000000ull));
+}
+
+void FastPathActor::note_outgoing(const std::string& frame) {
+  // conn's frames (SYNs of active opens, handshake answers, resets, TIME_WAIT ACKs): the
+  // answers to them come back to their source port.
+  if (frame.size() < 14 + 20 + 4) return;
+  auto byte = [&](size_t i) { return static_cast<uint8_t>(frame[i]); };
+  if (byte(12) != 0x08 || byte(13) != 0x00 || byte(14 + 9) != 6) return;
+  size_t ihl = (byte(14) & 0x0f) * 4u;
+  if (ihl < 20 || frame.size() < 14 + ihl + 4) return;
+  note_vtas_port(static_cast<uint16_t>((byte(14 + ihl) << 8) | byte(14 + ihl + 1)));
 }
 
 void register_actors(ActorRegistry& registry) {

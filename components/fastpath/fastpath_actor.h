@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <bitset>
 #include <cstdlib>
 #include <optional>
 #include <map>
@@ -50,6 +51,9 @@ class FastPathActor final : public Actor {
   };
   struct Core {
     std::unique_ptr<uint8_t, FreeDeleter> memory;  // both rings, process-private
+    std::unique_ptr<uint8_t, FreeDeleter> steer_memory;  // rings from every other core
+    std::vector<std::unique_ptr<shm::RingProducer<SteerEntry>>> steer_out;
+    std::vector<std::unique_ptr<shm::RingConsumer<SteerEntry>>> steer_in;
     std::unique_ptr<shm::RingProducer<CoreCommand>> command_producer;
     std::unique_ptr<shm::RingConsumer<CoreReport>> report_consumer;
     std::unique_ptr<FastPathCore> core;
@@ -76,6 +80,10 @@ class FastPathActor final : public Actor {
   void handle_retransmit(const Retransmit& m, const Incoming& in);
   void handle_window_probe(const WindowProbe& m, const Incoming& in);
   void handle_actor_event(const supervisor::ActorEvent& m, const Incoming& in);
+  void handle_set_cores(const SetCores& m, const Incoming& in);
+  // Points the flow groups at cores 0 .. active-1 (and the NIC's RETA where it has one).
+  void steer_groups(uint32_t active);
+  Status connect_cores();
 
   // cores and apps
   uint32_t core_of_group(uint32_t flow_group) const;
@@ -90,6 +98,18 @@ class FastPathActor final : public Actor {
   void fill_flow_table(supervisor::StatsReport* report);
   // Tells arp our MAC (it answers ARP requests for our address with it).
   void announce_mac();
+
+  // --kni-name: the host kernel's interface (DPDK's net_tap). The kernel gets every frame the
+  // fast path hands up that vtas does not serve (not ARP-only, not TCP to a vtas port) and a
+  // copy of ARP; what the kernel sends leaves through the NIC.
+  Status open_kernel_interface();
+  void from_kernel();
+  void to_kernel(const std::string& frame);
+  // True when an exception frame belongs to vtas: TCP to a port vtas listens on or used for
+  // a connection lately. Everything else (other ports, ICMP, UDP, ...) is the kernel's.
+  bool serves(const std::string& frame) const;
+  void note_vtas_port(uint16_t port_host_order);
+  void note_outgoing(const std::string& frame);
 
   FastPathConfig config_;
   std::optional<manifest::Manifest> manifest_;  // set when the config is still to be resolved
@@ -107,6 +127,12 @@ class FastPathActor final : public Actor {
   std::vector<std::pair<uint32_t, abi::AppEvent>> kin_backlog_;  // (app<<16|ctx, event)
   bool dpdk_initialised_ = false;
   uint64_t frames_to_conn_ = 0, frames_to_arp_ = 0, frames_dropped_ = 0;
+
+  std::unique_ptr<Port> kernel_port_;
+  int kernel_wakeup_fd_ = -1;
+  std::bitset<65536> listen_ports_;              // vtas listeners (kept for the instance's life)
+  std::vector<uint32_t> port_last_used_s_;       // per local port: when vtas last sent from it
+  uint64_t frames_to_kernel_ = 0, frames_from_kernel_ = 0, kernel_drops_ = 0;
 };
 
 void register_actors(ActorRegistry& registry);

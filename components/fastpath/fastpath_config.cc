@@ -38,6 +38,12 @@ Result<FastPathConfig> fast_path_config(const manifest::Manifest& m) {
   }
   c.device = net.device();
   c.cores = std::max<uint32_t>(1, tas.fp_cores_max());
+  // net_af_packet gives one queue per `qpairs` (the kernel spreads flows over them with
+  // PACKET_FANOUT): one per fast-path core unless the device string says otherwise.
+  if (c.device.rfind("net_af_packet", 0) == 0 && c.device.find("qpairs=") == std::string::npos &&
+      c.cores > 1) {
+    c.device += ",qpairs=" + std::to_string(c.cores);
+  }
   c.interrupts = !tas.fp_no_ints();
   c.tx_checksum_offload = !tas.fp_no_xsumoffload();
   c.hugepages = !tas.fp_no_hugepages();
@@ -49,6 +55,8 @@ Result<FastPathConfig> fast_path_config(const manifest::Manifest& m) {
   c.command_ring = power_of_two_entries(tas.nic_tx_len());
   c.kin_entries = power_of_two_entries(tas.app_kout_len() / 64);
   c.kout_entries = power_of_two_entries(tas.app_kin_len() / 64);
+  if (tas.has_shm_len()) c.app_region_size = tas.shm_len();
+  c.kni_name = tas.kni_name();
 
   // EAL: the device, our own memory prefix (no clash with other instances or DPDK programs),
   // one EAL lcore (the control thread; cores register themselves), then the user's extras.

@@ -32,7 +32,13 @@ struct FastPathConfig {
   uint32_t command_ring = 16384;      // --nic-tx-len (control -> core)
   uint32_t kin_entries = 16384;       // --app-kout-len / 64
   uint32_t kout_entries = 16384;      // --app-kin-len / 64
+  // One app's shared memory (its queues and connection buffers): --shm-len when given. TAS's
+  // --shm-len (1 GiB) was one region for all apps; vtas gives every app its own region, so the
+  // schema default is not used for it (docs/parameters.md).
   uint64_t app_region_size = 64ull << 20;
+  // --kni-name: the Linux interface that gets what vtas does not handle (kernel_interface.h);
+  // empty: none.
+  std::string kni_name;
 };
 
 Result<FastPathConfig> fast_path_config(const manifest::Manifest& manifest);

@@ -73,6 +73,9 @@ class Port {
   // Points RSS bucket `group` at `queue` (scale up/down); false when the device has no RETA.
   virtual bool steer(uint16_t group, uint16_t queue) = 0;
   virtual PortStats stats() const { return PortStats{}; }
+  // Called once on each fast-path core's thread before it polls (DPDK: registers the thread as
+  // an lcore so mempool caches work).
+  virtual void thread_init() {}
 };
 
 }  // namespace vtas::fastpath

@@ -36,7 +36,8 @@ using enum FlagGroup;
 constexpr Parameter kTable[] = {
     // Memory sizes.
     {.flag = "shm-len", .field = "tas.shm_len", .type = kCount, .group = kMemory,
-     .metavar = "BYTES", .unit = "bytes", .help = "Shared memory for connection buffers",
+     .metavar = "BYTES", .unit = "bytes",
+     .help = "Shared memory of each app (queues, buffers); unset: 64 MiB",
      .min = 1 * kMiB, .max = 64 * kGiB},
     {.flag = "nic-rx-len", .field = "tas.nic_rx_len", .type = kCount, .group = kMemory,
      .metavar = "ENTRIES", .unit = "entries", .help = "Fast path -> slow path queue length",
@@ -175,7 +176,8 @@ constexpr Parameter kTable[] = {
 
     // Host kernel interface.
     {.flag = "kni-name", .field = "tas.kni_name", .type = kInterfaceName, .group = kHostKernel,
-     .metavar = "NAME", .unit = "", .help = "Expose the stack to the host as interface NAME",
+     .metavar = "NAME", .unit = "",
+     .help = "Host kernel interface NAME (DPDK net_tap) for what vtas does not serve",
      .unset_text = "disabled"},
 
     // Miscellaneous.

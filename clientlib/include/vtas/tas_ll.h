@@ -92,6 +92,8 @@ struct flextcp_connection {
   uint8_t flags;
   uint8_t rx_closed;       /* the peer closed its side (FLEXTCP_EV_CONN_RXCLOSED was reported) */
   uint8_t vtas_pad[3];
+  uint32_t vtas_rx_stream; /* in-order bytes received since open (mod 2^32), as the fast path
+                              counts them: orders its cumulative receive entries */
 
   /* library-private */
   uint64_t vtas_cookie;
@@ -320,6 +322,8 @@ struct vtas_context_stats {
   uint64_t dropped_closed;    /* data events for connections already closing (normal) */
   uint32_t corrupted;         /* 1 if a queue of the context is corrupted */
   uint32_t reserved;
+  uint64_t stale_rx_entries;  /* receive events already covered by a later one (a connection
+                                 moved between fast-path cores; normal) */
 };
 VTAS_API int vtas_context_get_stats(struct flextcp_context *ctx, struct vtas_context_stats *out);
 

@@ -25,7 +25,7 @@
 
 namespace vtas::abi {
 
-inline constexpr uint32_t kAppLayoutVersion = 1;
+inline constexpr uint32_t kAppLayoutVersion = 2;  // 2: cumulative arx entries
 inline constexpr uint32_t kMaxAppContexts = 64;
 inline constexpr uint32_t kMaxAppCores = 16;
 
@@ -186,22 +186,30 @@ inline constexpr uint8_t kArxRxFin = 1;      // the peer closed its side; rx str
 inline constexpr uint8_t kArxReset = 2;      // connection reset: no more data either way
 inline constexpr uint8_t kArxTxFinAcked = 4; // our FIN was acknowledged
 
+// Receive data is reported cumulatively, not as a delta: an entry says "in-order data now ends
+// at stream byte rx_stream_end, which is buffer position rx_end_pos". With several fast-path
+// cores a connection's entries can reach the app on two rings in either order (its flow moved
+// between cores); the app takes whatever lies between what it has and rx_stream_end, and an
+// entry that is not ahead of what it has adds nothing. rx_stream_end counts bytes since the
+// connection opened (0 at open) and wraps at 2^32; buffers are far smaller than 2^31, so
+// "ahead" is the sign of the 32-bit difference.
 struct ArxEntry {
-  uint8_t type;         // 1 = update
-  uint8_t flags;        // kArx*
-  uint16_t core;        // the core that produced it (use its atx ring for this connection)
+  uint8_t type;            // 1 = update
+  uint8_t flags;           // kArx*
+  uint16_t core;           // the core that produced it (use its atx ring for this connection)
   uint32_t flow_id;
   uint64_t opaque;
-  uint32_t rx_bump;     // new in-order bytes in the rx buffer...
-  uint32_t rx_pos;      // ...starting at this buffer position
-  uint32_t tx_bump;     // tx bytes acknowledged: buffer space the app may reuse
+  uint32_t rx_stream_end;  // in-order bytes received since the connection opened (mod 2^32)...
+  uint32_t rx_end_pos;     // ...ending at this rx buffer position (where the next byte goes)
+  uint32_t tx_bump;        // tx bytes acknowledged since this core's previous entry: buffer
+                           // space the app may reuse (deltas: they add up in any order)
   uint8_t reserved[36];
 };
 static_assert(sizeof(ArxEntry) == 64);
 static_assert(offsetof(ArxEntry, flow_id) == 4);
 static_assert(offsetof(ArxEntry, opaque) == 8);
-static_assert(offsetof(ArxEntry, rx_bump) == 16);
-static_assert(offsetof(ArxEntry, rx_pos) == 20);
+static_assert(offsetof(ArxEntry, rx_stream_end) == 16);
+static_assert(offsetof(ArxEntry, rx_end_pos) == 20);
 static_assert(offsetof(ArxEntry, tx_bump) == 24);
 
 // ---- atx: app -> fast path bumps ---------------------------------------------------------------

@@ -4,10 +4,11 @@
 // read it; `cc` writes only `tx_rate_kbps`, `timer` only `rto_backoff`. Applications never
 // map it.
 //
-// Three cache lines (TAS used two; vTAS grew to three with tunnel fields). Line 0 is written
+// Four cache lines (TAS used two; vTAS grew to three with tunnel fields). Line 0 is written
 // when the flow is installed and read on every packet; line 1 is the hot TCP state written by
 // the owning fast-path core under `lock`; line 2 holds counters written per ACK and read by
-// `cc`/`timer`, plus rarely used state. Readers outside the fast path read fields with relaxed
+// `cc`/`timer`, plus rarely used state; line 3 holds what the fast path tells the app about
+// the receive stream (written with data delivery, under `lock`) and room to grow. Readers outside the fast path read fields with relaxed
 // atomic loads and treat them as approximate (they are monotonic counters or snapshots).
 //
 // Sequence numbers are host order. Addresses and ports are network order (as on the wire).
@@ -93,9 +94,15 @@ struct alignas(64) FlowState {
   uint32_t recover_seq;      // SND.MAX at the last go-back-N (RFC 6582 "recover")
   uint8_t tcp_bits;          // tcp::TcpCoreBits (tcp/flow_state_ops.h): timing, recover valid
   uint8_t reserved[3];
+
+  // ---- line 3: receive stream accounting (owning core, under lock), spare -------------------
+  uint32_t rx_stream_end;    // in-order bytes delivered into the rx buffer since install (wraps):
+                             // stamped on every app event (ArxEntry::rx_stream_end) so an app
+                             // can order events that reach it on different cores' rings
+  uint8_t spare[60];
 };
 
-static_assert(sizeof(FlowState) == 192);
+static_assert(sizeof(FlowState) == 256);
 static_assert(offsetof(FlowState, opaque) == 0);
 static_assert(offsetof(FlowState, rx_buffer) == 8);
 static_assert(offsetof(FlowState, tx_buffer) == 16);
@@ -138,6 +145,7 @@ static_assert(offsetof(FlowState, cnt_tx_drops) == 144);
 static_assert(offsetof(FlowState, cnt_rexmit_timeouts) == 148);
 static_assert(offsetof(FlowState, last_ack_us) == 152);
 static_assert(offsetof(FlowState, rto_backoff) == 156);
+static_assert(offsetof(FlowState, rx_stream_end) == 192);
 static_assert(offsetof(FlowState, rx_adv_right) == 160);
 static_assert(offsetof(FlowState, rx_ce_pending) == 164);
 static_assert(offsetof(FlowState, rtt_var_us) == 168);

@@ -3,7 +3,7 @@
 // path creates and writes it; `timer`, `cc` and `scale` map it (cc writes only flows'
 // tx_rate_kbps, scale nothing) and tools may map it read-only. Offsets from the region base.
 //
-//   RegionHeader (64 B) | FlowTableHeader (64 B) | FlowState[max_flows] (192 B each)
+//   RegionHeader (64 B) | FlowTableHeader (64 B) | FlowState[max_flows] (256 B each)
 //   | HashBucket[hash_buckets] (64 B each) | uint8 steering[flow_groups] | CoreCounters[max_cores]
 #pragma once
 
@@ -14,7 +14,7 @@
 
 namespace vtas::abi {
 
-inline constexpr uint32_t kFlowTableLayoutVersion = 1;
+inline constexpr uint32_t kFlowTableLayoutVersion = 2;  // 2: FlowState grew a fourth line (rx_stream_end)
 inline constexpr uint32_t kMaxFastPathCores = 16;
 inline constexpr uint32_t kFlowGroups = 512;           // RSS buckets (power of two)
 inline constexpr uint32_t kHashBucketEntries = 8;
@@ -73,9 +73,12 @@ struct alignas(64) CoreCounters {
   uint64_t retransmits;       // go-back-N events
   uint64_t sleeps;            // times the core blocked waiting for work
   uint64_t app_bad_bumps;     // rejected entries from apps (garbage in their queues)
-  uint64_t reserved[2];
+  uint64_t steered;           // frames handed to the core that owns their flow
+  uint64_t steer_drops;       // never expected: that core's steering ring was full
+  uint64_t bumps_parked;      // app bumps that overtook an older one on another core's ring
+  uint64_t spare[7];
 };
-static_assert(sizeof(CoreCounters) == 128);
+static_assert(sizeof(CoreCounters) == 192);
 
 struct FlowTableSizes {
   uint64_t flows_offset, hash_offset, steering_offset, core_counters_offset, total;

@@ -23,6 +23,7 @@ void deliver(abi::FlowState& fs, RxOutcome& out, uint32_t n) {
   fs.rx_next_pos = ring_advance(fs.rx_next_pos, n, fs.rx_len);
   fs.rx_avail -= n;
   fs.rx_next_seq += n;
+  fs.rx_stream_end += n;
   out.app_rx_bump += n;
 }
 

@@ -36,8 +36,8 @@ TEST_F(CoreFixture, InOrderDataIsAckedCopiedAndReportedToTheApp) {
   ASSERT_TRUE(app_arx.try_pop(e));
   EXPECT_EQ(e.flow_id, id);
   EXPECT_EQ(e.opaque, 0xabcdefu);
-  EXPECT_EQ(e.rx_bump, 10u);
-  EXPECT_EQ(e.rx_pos, 0u);
+  EXPECT_EQ(e.rx_stream_end, 10u);  // cumulative: the stream now ends 10 bytes in
+  EXPECT_EQ(e.rx_end_pos, 10u);
   EXPECT_EQ(std::memcmp(app_bytes(kRxBuffer), "hello vtas", 10), 0);
 }
 
@@ -177,10 +177,11 @@ TEST_F(CoreFixture, GarbageFramesAndBumpsAreCountedNotFatal) {
   while (app_arx.try_pop(e)) {
   }
   abi::FlowState& fs = *flows.flow(id);
+  const uint32_t stream_before = fs.rx_stream_end;
   inject(fs.rx_next_seq, fs.tx_next_seq, tcp::kTcpAck, "still alive");
   run();
   ASSERT_TRUE(app_arx.try_pop(e));
-  EXPECT_EQ(e.rx_bump, 11u);
+  EXPECT_EQ(e.rx_stream_end - stream_before, 11u);
 }
 
 TEST_F(CoreFixture, AnAppCannotBumpAnotherAppsFlow) {

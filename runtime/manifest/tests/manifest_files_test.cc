@@ -33,9 +33,9 @@ TEST(ShippedManifests, DefaultRunsTheTcpServiceOnTheEmbeddedNetwork) {
   EXPECT_EQ(manifest.instance(), "vtas");
   EXPECT_EQ(manifest.network().ip_addr(), "10.77.0.1/24");
   EXPECT_EQ(manifest.network().device(), "net_af_packet0,iface=vtas0");
-  ASSERT_EQ(manifest.actor_size(), 4);
-  const char* kinds[] = {"fastpath", "arp", "timer", "conn"};
-  for (int i = 0; i < 4; ++i) {
+  ASSERT_EQ(manifest.actor_size(), 6);
+  const char* kinds[] = {"fastpath", "arp", "timer", "conn", "cc", "scale"};
+  for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(manifest.actor(i).kind(), kinds[i]);
     EXPECT_EQ(manifest.actor(i).placement(), manifest::PLACEMENT_PROCESS);
   }
