@@ -1,0 +1,20 @@
+// Long suite: 100 SIGKILLs of slow-path actors under running transfers (label long).
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "tests/long/actor_kills.h"
+
+namespace vtas::testing {
+namespace {
+
+TEST_F(ActorKillFixture, HundredKillsUnderTransfersLoseNothing) {
+  const auto kills = run_kills(100);
+  std::cout << restart_summary(kills);
+  EXPECT_EQ(kills.size(), 100u);
+  // The design's promise: the supervisor has a killed actor back within one second.
+  for (const auto& k : kills) EXPECT_LT(k.supervisor_ms, 1000) << k.actor;
+}
+
+}  // namespace
+}  // namespace vtas::testing

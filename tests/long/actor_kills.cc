@@ -1,0 +1,211 @@
+#include "tests/long/actor_kills.h"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <random>
+#include <sstream>
+#include <thread>
+
+namespace vtas::testing {
+namespace {
+
+constexpr const char* kActors[] = {"conn", "timer", "arp", "cc"};
+constexpr int kEchoPort = 7100;
+constexpr int kSinkPort = 9100;
+// Sizes so that each transfer spans several kills at this machine's speed.
+constexpr uint64_t kEchoBytes = 8ull << 20;  // per connection, Linux -> vtas -> Linux
+constexpr int kEchoConns = 2;
+constexpr uint64_t kSendBytes = 16ull << 20;  // vtas -> Linux
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// A transfer program that runs in a loop: when one finishes, the next one connects anew.
+struct TransferLoop {
+  pid_t pid = -1;
+  int started = 0;
+  std::vector<std::string> outputs;  // names of finished runs
+  std::vector<int> exit_codes;
+};
+
+}  // namespace
+
+std::vector<KillRecord> ActorKillFixture::run_kills(int kills) {
+  std::vector<KillRecord> records;
+  // Each kill is a separate fault, not a crash loop: the actor worked normally in between. The
+  // default backoff (reset only after 5 s up) would count kills of one actor a few seconds
+  // apart as a loop and delay restarts up to backoff.max_ms (1 s) -- by design, and measured
+  // apart in the report; here we measure the restart itself.
+  slow_path_actor_options_ = "backoff { reset_after_ms: 20 }";
+  start_direct();
+  if (HasFatalFailure()) return records;
+  // Count RSTs the Linux side sends or receives: there must be none.
+  const int nft = std::system(
+      ("ip netns exec " + peer_ns() +
+       " nft -f - <<'EOF'\n"
+       "table inet vtlongrst {\n"
+       "  counter rsts { }\n"
+       "  chain in { type filter hook input priority 0; tcp flags rst counter name rsts; }\n"
+       "  chain out { type filter hook output priority 0; tcp flags rst counter name rsts; }\n"
+       "}\nEOF")
+          .c_str());
+  EXPECT_EQ(nft, 0) << "nft rule for the RST counter";
+  spawn_app({"serve", std::to_string(kEchoPort), "--echo"}, "server");
+  EXPECT_TRUE(wait_output("server", "listening")) << output("server.err");
+  spawn_peer({"sink-server", std::to_string(kSinkPort)}, "sink");
+  EXPECT_TRUE(wait_output("sink", "listening")) << output("sink.err");
+  if (HasFailure()) return records;
+
+  TransferLoop echo, send;
+  auto start_echo = [&] {
+    const std::string name = "echo-client." + std::to_string(echo.started++);
+    echo.outputs.push_back(name);
+    echo.pid = spawn_peer({"echo-client", vtas_ip(), std::to_string(kEchoPort),
+                           std::to_string(kEchoBytes), "--conns", std::to_string(kEchoConns)},
+                          name);
+  };
+  auto start_send = [&] {
+    const std::string name = "sender." + std::to_string(send.started++);
+    send.outputs.push_back(name);
+    send.pid = spawn_app(
+        {"connect", peer_ip(), std::to_string(kSinkPort), "--bytes", std::to_string(kSendBytes)},
+        name);
+  };
+  // Replaces finished transfers (keeping both directions busy); false once `keep_going` is
+  // false and both loops ended.
+  auto tend = [&](bool keep_going) {
+    bool running = false;
+    for (auto* loop : {&echo, &send}) {
+      if (loop->pid < 0) continue;
+      const int code = poll_pid(loop->pid);
+      if (code < 0) {
+        running = true;
+        continue;
+      }
+      loop->exit_codes.push_back(code);
+      loop->pid = -1;
+      if (keep_going) {
+        loop == &echo ? start_echo() : start_send();
+        running = true;
+      }
+    }
+    return running;
+  };
+  start_echo();
+  start_send();
+
+  const uint32_t seed = static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed());
+  std::cout << "actor kills: seed=" << seed << " (rerun with --gtest_random_seed=" << seed << ")\n";
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<int> pick(0, 3);
+  std::uniform_int_distribution<int> gap_ms(50, 300);
+  for (int k = 0; k < kills; ++k) {
+    const std::string actor = kActors[pick(random)];
+    const std::string before = vtas_->status_json();
+    const std::string pid = actor_field(before, actor, "pid");
+    const std::string incarnation = actor_field(before, actor, "incarnation");
+    if (pid.empty() || actor_field(before, actor, "state") != "ACTOR_STATE_RUNNING") {
+      ADD_FAILURE() << "kill " << k << ": " << actor << " is not running: " << before;
+      break;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    if (::kill(std::stoi(pid), SIGKILL) != 0) {
+      ADD_FAILURE() << "kill " << k << ": kill(" << pid << ") of " << actor << " failed";
+      break;
+    }
+    std::string after;
+    const bool back = eventually(
+        [&] {
+          after = vtas_->status_json();
+          return actor_field(after, actor, "incarnation") != incarnation &&
+                 actor_field(after, actor, "state") == "ACTOR_STATE_RUNNING";
+        },
+        std::chrono::seconds(5));
+    KillRecord r{actor, ms_since(t0), 0};
+    const std::string supervisor_ms = actor_field(after, actor, "last_restart_ms");
+    r.supervisor_ms = supervisor_ms.empty() ? 0 : std::stod(supervisor_ms);
+    std::printf("kill n=%d actor=%s pid=%s observed_ms=%.1f supervisor_ms=%.0f\n", k, actor.c_str(),
+                pid.c_str(), r.observed_ms, r.supervisor_ms);
+    std::fflush(stdout);
+    if (!back) {
+      ADD_FAILURE() << "kill " << k << ": " << actor << " not running again within 5 s: " << after;
+      break;
+    }
+    records.push_back(r);
+    tend(true);
+    std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(random)));  // let it work a while
+  }
+
+  // Let the transfers running now finish; no new ones.
+  EXPECT_TRUE(eventually([&] { return !tend(false); }, std::chrono::seconds(180)))
+      << "transfers still running 180 s after the last kill";
+
+  // Every transfer completed, byte for byte.
+  std::vector<std::string> echo_sent, send_sent;
+  for (size_t i = 0; i < echo.exit_codes.size(); ++i) {
+    const std::string out = output(echo.outputs[i]);
+    EXPECT_EQ(echo.exit_codes[i], 0) << echo.outputs[i] << ": " << output(echo.outputs[i] + ".err");
+    EXPECT_EQ(count_lines_with(out, "echo ok bytes=" + std::to_string(kEchoBytes)),
+              static_cast<size_t>(kEchoConns))
+        << echo.outputs[i] << ": " << out;
+    for (auto& h : key_values(out, "sha256")) echo_sent.push_back(h);
+  }
+  for (size_t i = 0; i < send.exit_codes.size(); ++i) {
+    const std::string out = output(send.outputs[i]);
+    EXPECT_EQ(send.exit_codes[i], 0)
+        << send.outputs[i] << ": " << out << output(send.outputs[i] + ".err");
+    for (auto& h : key_values(out, "sha256")) send_sent.push_back(h);
+  }
+  EXPECT_EQ(send_sent.size(), send.exit_codes.size());
+  // What the receivers hashed is what the senders sent (as multisets: order of closing varies).
+  auto sorted = [](std::vector<std::string> v) {
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_TRUE(eventually(
+      [&] { return key_values(output("server"), "sha256").size() >= echo_sent.size(); }));
+  EXPECT_EQ(sorted(key_values(output("server"), "sha256")), sorted(echo_sent));
+  EXPECT_TRUE(
+      eventually([&] { return key_values(output("sink"), "sha256").size() >= send_sent.size(); }));
+  EXPECT_EQ(sorted(key_values(output("sink"), "sha256")), sorted(send_sent));
+  for (const auto& bytes : key_values(output("sink"), "bytes")) {
+    EXPECT_EQ(bytes, std::to_string(kSendBytes)) << output("sink");
+  }
+  std::cout << "transfers: echo clients=" << echo.exit_codes.size() << " (x" << kEchoConns
+            << " connections), vtas senders=" << send.exit_codes.size() << "\n";
+  EXPECT_GE(echo.exit_codes.size() + send.exit_codes.size(), 2u);
+
+  const auto rsts =
+      direct_->run_in_peer({"/usr/sbin/nft", "list", "counter", "inet", "vtlongrst", "rsts"});
+  EXPECT_NE(rsts.out.find("packets 0 "), std::string::npos) << "RSTs on the wire: " << rsts.out;
+  return records;
+}
+
+std::string restart_summary(const std::vector<KillRecord>& kills) {
+  std::map<std::string, std::vector<const KillRecord*>> by_actor;
+  for (const auto& k : kills) {
+    by_actor[k.actor].push_back(&k);
+    by_actor["all"].push_back(&k);
+  }
+  std::ostringstream out;
+  char line[256];
+  for (const auto& [actor, list] : by_actor) {
+    for (const bool observed : {false, true}) {
+      std::vector<double> v;
+      for (const auto* k : list) v.push_back(observed ? k->observed_ms : k->supervisor_ms);
+      std::snprintf(line, sizeof(line),
+                    "restart-time actor=%s measure=%s n=%zu p50_ms=%.1f p99_ms=%.1f max_ms=%.1f\n",
+                    actor.c_str(), observed ? "observed" : "supervisor", v.size(), quantile(v, 0.5),
+                    quantile(v, 0.99), quantile(v, 1.0));
+      out << line;
+    }
+  }
+  return out.str();
+}
+
+}  // namespace vtas::testing
