@@ -21,6 +21,8 @@ enum class CommandType : uint8_t {
   kAttachContext = 8,   // start polling the context `pointer` (a CoreAppContext*)
   kDetachContext = 9,   // stop polling it, then report kContextReleased
   kSendReset = 10,      // send a RST for the flow with its current sequence numbers
+  kReceiveFrame = 11,   // process `packet_native` as if it had just arrived (a frame that
+                        // reached the slow path while its flow was being installed)
 };
 
 inline constexpr uint8_t kCommandStampTimestamp = 1;

@@ -684,7 +684,7 @@ void FastPathActor::handle_remove_flow(const RemoveFlow& m, const Incoming& in) 
   if (in.header().kind() == MESSAGE_KIND_REQUEST) reply(in, ack);
 }
 
-bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool stamp) {
+bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool stamp, bool receive) {
   if (frame.size() < 14 || frame.size() > 9000) return false;
   Packet p;
   if (port_->alloc_burst(static_cast<uint16_t>(core), &p, 1) != 1) {
@@ -697,9 +697,9 @@ bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool sta
   }
   std::memcpy(p.data, frame.data(), frame.size());
   // Frames leave with the port's MAC whatever the slow path wrote: it may not know it yet.
-  port_->mac().copy_to(p.data + 6);
+  if (!receive) port_->mac().copy_to(p.data + 6);
   CoreCommand cmd{};
-  cmd.type = static_cast<uint8_t>(CommandType::kSendFrame);
+  cmd.type = static_cast<uint8_t>(receive ? CommandType::kReceiveFrame : CommandType::kSendFrame);
   cmd.flags = stamp ? kCommandStampTimestamp : 0;
   cmd.length = static_cast<uint16_t>(frame.size());
   cmd.pointer = p.native;
@@ -713,6 +713,10 @@ bool FastPathActor::send_frame(const std::string& frame, uint32_t core, bool sta
 }
 
 void FastPathActor::handle_packet_out(const PacketOut& m, const Incoming&) {
+  if (m.receive()) {
+    send_frame(m.frame(), core_of_group(m.flow_group()), false, true);
+    return;
+  }
   if (kernel_port_) note_outgoing(m.frame());
   send_frame(m.frame(), core_of_group(m.flow_group()), m.stamp_timestamp());
 }

@@ -94,7 +94,8 @@ class FastPathActor final : public Actor {
   bool post_notify(const AppNotify& m, uint32_t flow_id, uint32_t core);
   void remove_flow(uint32_t flow_id, bool send_reset);
   void app_detaching(AppManager::App& app);
-  bool send_frame(const std::string& frame, uint32_t core, bool stamp);
+  // receive: hand the frame to the core as if it had just arrived instead of sending it.
+  bool send_frame(const std::string& frame, uint32_t core, bool stamp, bool receive = false);
   void fill_flow_table(supervisor::StatsReport* report);
   // Tells arp our MAC (it answers ARP requests for our address with it).
   void announce_mac();

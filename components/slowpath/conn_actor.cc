@@ -14,6 +14,7 @@ ConnActor::ConnActor(std::string name, ConnConfig config, std::string config_err
       ports_(config_.ephemeral_ports, config_.random_seed),
       listeners_(config_.syn_queue_limit, config_.max_reuseport_group),
       time_wait_(config_.registry_capacity.time_wait),
+      half_open_(config_.syn_queue_limit),
       request_log_(config_.registry_capacity.request_log),
       next_hops_(config_.arp_cache_ttl, 4096),
       local_mac_(config_.local_mac),
@@ -66,6 +67,7 @@ void ConnActor::fill_stats(supervisor::StatsReport* report) {
   add("listener_groups", listeners_.groups());
   add("accepts_posted", listeners_.accepts_posted());
   add("syns_waiting", listeners_.queued_syns());
+  add("syn_received", half_open_.size());
   add("connections", conns_.size());
   add("time_wait", time_wait_.size());
   add("apps", apps_.size());
@@ -124,6 +126,7 @@ void ConnActor::drop_connection(uint32_t conn_id) {
   Connection* conn = conns_.find(conn_id);
   if (conn == nullptr) return;
   if (conn->state() == ConnState::kSynSent) cancel_handshake_timer(*conn);
+  release_held_frames(conn_id, false);
   registry_->conns().erase(conn->slot);
   conns_.remove(conn_id);
 }

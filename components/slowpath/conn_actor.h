@@ -19,6 +19,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 #include "components/slowpath/conn_config.h"
 #include "components/slowpath/conn_counters.h"
@@ -30,6 +31,8 @@
 #include "components/slowpath/next_hop_cache.h"
 #include "components/slowpath/port_allocator.h"
 #include "components/slowpath/request_log.h"
+#include "components/slowpath/syn_cookie.h"
+#include "components/slowpath/syn_received_table.h"
 #include "components/slowpath/time_wait_table.h"
 #include "proto/arp.pb.h"
 #include "proto/fastpath.pb.h"
@@ -59,6 +62,7 @@ class ConnActor final : public Actor {
   const ListenerTable& listeners() const { return listeners_; }
   const ConnectionTable& connections() const { return conns_; }
   const TimeWaitTable& time_wait() const { return time_wait_; }
+  const SynReceivedTable& syn_received() const { return half_open_; }
   const ConnConfig& config() const { return config_; }
   const wire::MacAddr& local_mac() const { return local_mac_; }
   // The handshake timer key of a connection's current SYN (as sent in ArmTimer).
@@ -92,6 +96,17 @@ class ConnActor final : public Actor {
                             const fastpath::PacketIn& packet);
   void on_connection_request(const Segment& seg, const fastpath::PacketIn& packet);
   void passive_open(Listener& listener, const PostedAccept& accept, const BacklogSyn& syn);
+
+  // ---- SYN-RECEIVED and SYN cookies (conn_syn_received.cc) ----
+  void answer_syn(Listener& listener, const BacklogSyn& syn);
+  void on_listen_segment(Listener& listener, const Segment& seg,
+                         const fastpath::PacketIn& packet);
+  void on_syn_received_reset(const Segment& seg);
+  void handshake_completed(Listener& listener, const BacklogSyn& syn);
+  void queue_for_accept(Listener& listener, const BacklogSyn& syn);
+  void send_half_open_syn_ack(const BacklogSyn& syn, bool cookie);
+  void arm_syn_ack_timer(const FourTuple& tuple, uint64_t generation, Nanos delay);
+  void syn_ack_timeout(const FourTuple& tuple, uint64_t generation);
   void resend_syn_ack(const Connection& conn, uint32_t flow_group);
   void send_reset_for(const Segment& seg, uint32_t flow_group);
   bool reply_allowed();
@@ -175,6 +190,8 @@ class ConnActor final : public Actor {
   ListenerTable listeners_;
   ConnectionTable conns_;
   TimeWaitTable time_wait_;
+  SynReceivedTable half_open_;
+  uint64_t next_half_open_generation_ = 1;
   RequestLog request_log_;
   NextHopCache next_hops_;
   wire::MacAddr local_mac_;
@@ -191,6 +208,18 @@ class ConnActor final : public Actor {
   log::RateLimit app_log_limit_{20, 1'000'000'000ull};
   log::RateLimit reply_limit_;
   TimerQueue::Id housekeeping_timer_ = 0;
+  // Segments of a passive connection that reached conn while its flow was being installed
+  // (the peer's data or FIN right after its third ACK): handed back to the fast path once
+  // the flow is in (conn_replay.cc). Bounded per connection and in total.
+  struct HeldFrames {
+    std::vector<fastpath::PacketIn> frames;
+    uint32_t replayed = 0;
+  };
+  std::unordered_map<uint32_t, HeldFrames> held_frames_;  // by conn id
+  size_t held_frames_total_ = 0;
+  void hold_frame(const Connection& conn, const fastpath::PacketIn& packet);
+  void replay_frame(const Connection& conn, const fastpath::PacketIn& packet);
+  void release_held_frames(uint32_t conn_id, bool replay);
 };
 
 void register_actors(ActorRegistry& registry);

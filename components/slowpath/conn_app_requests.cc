@@ -168,7 +168,9 @@ void ConnActor::listen_close(const AppRequestIn& request) {
 void ConnActor::drop_listener(uint32_t listener_id) {
   auto removed = listeners_.remove(listener_id);
   if (!removed) return;
-  // Waiting SYNs are dropped: the peers' retransmissions now find a closed port (RST).
+  // Waiting SYNs and SYN-RECEIVED entries are dropped: the peers' retransmissions now find a
+  // closed port (RST).
+  half_open_.remove_listener(listener_id);
   for (const auto& a : removed->accepts) registry_->accepts().erase(a.slot);
   registry_->listeners().erase(removed->slot);
 }

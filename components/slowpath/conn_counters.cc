@@ -14,6 +14,7 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(frames_not_tcp);
   VTAS_CONN_COUNTER(frames_bad_address);
   VTAS_CONN_COUNTER(frames_not_for_us);
+  VTAS_CONN_COUNTER(frames_land);
   VTAS_CONN_COUNTER(syns_received);
   VTAS_CONN_COUNTER(syns_to_closed_port);
   VTAS_CONN_COUNTER(syns_queued);
@@ -23,6 +24,18 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(syns_expired);
   VTAS_CONN_COUNTER(synack_retransmits);
   VTAS_CONN_COUNTER(accepted);
+  VTAS_CONN_COUNTER(synacks_sent);
+  VTAS_CONN_COUNTER(synack_timeouts);
+  VTAS_CONN_COUNTER(half_open_expired);
+  VTAS_CONN_COUNTER(half_open_reset);
+  VTAS_CONN_COUNTER(handshakes_completed);
+  VTAS_CONN_COUNTER(syn_cookies_sent);
+  VTAS_CONN_COUNTER(syn_cookies_accepted);
+  VTAS_CONN_COUNTER(acks_dropped_accept_queue_full);
+  VTAS_CONN_COUNTER(segments_dropped_in_listen);
+  VTAS_CONN_COUNTER(frames_held);
+  VTAS_CONN_COUNTER(frames_replayed);
+  VTAS_CONN_COUNTER(frames_held_dropped);
   VTAS_CONN_COUNTER(opens);
   VTAS_CONN_COUNTER(opened);
   VTAS_CONN_COUNTER(open_failures);

@@ -15,6 +15,7 @@ struct ConnCounters {
   uint64_t frames_not_tcp = 0;
   uint64_t frames_bad_address = 0;  // broadcast/multicast/zero addresses, port 0
   uint64_t frames_not_for_us = 0;   // destination is not our address
+  uint64_t frames_land = 0;         // source is our own address (land attack)
   // passive opens
   uint64_t syns_received = 0;
   uint64_t syns_to_closed_port = 0;
@@ -25,6 +26,18 @@ struct ConnCounters {
   uint64_t syns_expired = 0;        // waited longer than backlog_syn_lifetime
   uint64_t synack_retransmits = 0;  // answers to a retransmitted SYN of an installed flow
   uint64_t accepted = 0;            // passive connections installed
+  uint64_t synacks_sent = 0;        // first SYN-ACKs of SYN-RECEIVED entries
+  uint64_t synack_timeouts = 0;     // SYN-ACKs sent again after a handshake timeout
+  uint64_t half_open_expired = 0;   // SYN-RECEIVED entries dropped after the last retry
+  uint64_t half_open_reset = 0;     // SYN-RECEIVED entries the peer reset
+  uint64_t handshakes_completed = 0;   // third ACKs matching a SYN-RECEIVED entry
+  uint64_t syn_cookies_sent = 0;       // SYN-ACKs without state (SYN-RECEIVED share full)
+  uint64_t syn_cookies_accepted = 0;   // third ACKs carrying a valid cookie
+  uint64_t acks_dropped_accept_queue_full = 0;  // completed handshakes the backlog had no room for
+  uint64_t segments_dropped_in_listen = 0;  // neither SYN, ACK nor RST (RFC 9293 3.10.7.2)
+  uint64_t frames_held = 0;           // segments that raced their flow's install, kept...
+  uint64_t frames_replayed = 0;       // ...and handed back to the fast path
+  uint64_t frames_held_dropped = 0;   // over the bounds: the peer retransmits them
   // active opens
   uint64_t opens = 0;
   uint64_t opened = 0;         // active connections installed

@@ -1,6 +1,7 @@
 // ConnActor: handing finished handshakes to the fast path. One InstallFlow per connection
 // carries everything: the flow's TCP parameters, the frame to send once it is installed (our
-// SYN-ACK for a passive open, our ACK for an active one) and the app's notification
+// ACK for an active one; nothing for a passive one, whose handshake conn completed before
+// installing) and the app's notification
 // (ACCEPTED / CONN_OPENED). Unanswered installs are retried; a failed one gives the accept
 // back (passive) or fails the open (active).
 #include <algorithm>
@@ -47,10 +48,9 @@ Negotiated ConnActor::negotiated_of(const Connection& conn) const {
 
 std::string ConnActor::handshake_frame(const Connection& conn) const {
   const Negotiated n = negotiated_of(conn);
-  if (conn.record.role == static_cast<uint8_t>(ConnRole::kPassive)) {
-    return build_syn_ack(path_of(conn), conn.record.local_isn, conn.record.remote_isn, n,
-                         local_options());
-  }
+  // A passive open is installed once the peer acknowledged our SYN-ACK (conn_syn_received.cc):
+  // nothing is left to send.
+  if (conn.record.role == static_cast<uint8_t>(ConnRole::kPassive)) return {};
   const auto window =
       static_cast<uint16_t>(std::min<uint32_t>(config_.rx_buffer >> n.rcv_wscale, 0xffff));
   return build_ack(path_of(conn), conn.record.local_isn + 1, conn.record.remote_isn + 1, window,
@@ -140,6 +140,7 @@ void ConnActor::on_flow_installed(uint32_t conn_id, uint8_t attempt, const Envel
     conns_.set_state(*conn, ConnState::kEstablished);
     conn->record.deadline_ns = 0;
     save(*conn);
+    release_held_frames(conn_id, true);
     const bool passive = conn->record.role == static_cast<uint8_t>(ConnRole::kPassive);
     ++(passive ? counters_.accepted : counters_.opened);
     record_answered_by_fastpath(conn->record.app_id, conn->record.context_id,
@@ -168,9 +169,18 @@ void ConnActor::on_flow_installed(uint32_t conn_id, uint8_t attempt, const Envel
 
 void ConnActor::install_failed(Connection& conn, int status) {
   ++counters_.install_failures;
+  release_held_frames(conn.record.conn_id, false);
   if (conn.record.role == static_cast<uint8_t>(ConnRole::kPassive)) {
-    // Nothing went on the wire: give the accept back and let the peer's SYN retransmission
-    // try again.
+    // The peer completed the handshake and believes it is connected: tell it otherwise
+    // (RST at its RCV.NXT) rather than leave it hanging, and give the accept back for the
+    // next connection.
+    if (reply_allowed()) {
+      fastpath::PacketOut out;
+      out.set_frame(build_rst(path_of(conn), conn.record.local_isn + 1, 0, false));
+      out.set_flow_group(conn.record.flow_group);
+      send(config_.peers.fastpath, out);
+      ++counters_.rsts_sent;
+    }
     AcceptRecord a{};
     a.listener_id = conn.record.listener_id;
     a.app_id = conn.record.app_id;

@@ -1,6 +1,7 @@
 // ConnActor: frames from the fast path. Every PacketIn is parsed once into a Segment and then
 // goes to exactly one place: the installed flow it names, a connection record (handshake in
-// progress), a TIME_WAIT entry, a listener (a new SYN), or the RST of RFC 9293 3.10.7.1.
+// progress), a TIME_WAIT entry, a listener (a new SYN, or the third ACK of a handshake:
+// conn_syn_received.cc), or the RST of RFC 9293 3.10.7.1.
 #include <algorithm>
 #include <cerrno>
 
@@ -36,6 +37,17 @@ void ConnActor::handle_packet_in(const fastpath::PacketIn& packet, const Incomin
     ++counters_.frames_not_for_us;
     return;
   }
+  if (seg.tuple.remote_ip == seg.tuple.local_ip ||
+      (config_.local_ip != 0 && seg.tuple.remote_ip == config_.local_ip)) {
+    // Land attack: a segment "from" ourselves. Answering would RST ourselves or, to a
+    // listener, open a connection to ourselves.
+    ++counters_.frames_land;
+    if (log_peer()) {
+      log().info("dropped a segment whose source is our own address {}",
+                 to_string(seg.tuple));
+    }
+    return;
+  }
   learn_local_mac(seg);
   if (packet.flow_id() != 0) {
     on_flow_segment(seg, packet);
@@ -57,10 +69,17 @@ void ConnActor::on_segment(const Segment& seg, const fastpath::PacketIn& packet)
     on_connection_request(seg, packet);
     return;
   }
-  if (seg.any(wire::kTcpRst)) return;  // never answer a RST
-  // A segment of a SYN still waiting for an accept (the peer is impatient): no RST, it will
-  // be answered once the SYN is.
+  if (seg.any(wire::kTcpRst)) {  // never answered
+    on_syn_received_reset(seg);
+    return;
+  }
+  // A segment of a completed handshake still waiting for an accept (the peer already sends
+  // data): no RST, the peer retransmits once the flow is installed.
   if (listeners_.syn_waiting(seg.tuple)) return;
+  if (Listener* listener = listeners_.select(seg.tuple, tuple_hash(seg.tuple))) {
+    on_listen_segment(*listener, seg, packet);
+    return;
+  }
   send_reset_for(seg, packet.flow_group());
 }
 
@@ -109,10 +128,14 @@ void ConnActor::on_connection_segment(Connection& conn, const Segment& seg,
       // reserved; a RST could hit the previous owner of the tuple).
       return;
     case ConnState::kInstalling:
-      // Our SYN-ACK / ACK goes out with the install; the peer's retransmissions and its
-      // first data are handled once the flow is in the fast path.
+      // The peer's first data or FIN right after its third ACK: the fast path gets it back
+      // once the flow is in, so the peer need not retransmit it.
+      hold_frame(conn, packet);
       return;
     case ConnState::kEstablished:
+      // Handed to us just before the install took effect: the fast path has the flow now.
+      replay_frame(conn, packet);
+      return;
     case ConnState::kClosing:
     case ConnState::kFree:
       // Installed flows are the fast path's; a segment racing the removal of one is dropped.
@@ -169,49 +192,7 @@ void ConnActor::on_connection_request(const Segment& seg, const fastpath::Packet
     return;
   }
   BacklogSyn syn{seg, packet.flow_group(), packet.core(), now()};
-  if (auto accept = listeners_.pop_accept(*listener)) {
-    registry_->accepts().erase(accept->slot);
-    passive_open(*listener, *accept, syn);
-    return;
-  }
-  switch (listeners_.enqueue_syn(*listener, syn)) {
-    case ListenerTable::Enqueue::kQueued: {
-      ++counters_.syns_queued;
-      AppNotify n;
-      n.set_app_id(listener->record.app_id);
-      n.set_context_id(listener->record.context_id);
-      n.set_type(AppNotify::TYPE_LISTEN_NEW_CONN);
-      n.set_opaque(listener->record.opaque);
-      n.set_listener_id(listener->record.listener_id);
-      n.set_local_ip(seg.tuple.local_ip);
-      n.set_local_port(seg.tuple.local_port);
-      n.set_remote_ip(seg.tuple.remote_ip);
-      n.set_remote_port(seg.tuple.remote_port);
-      send_notify(n);
-      return;
-    }
-    case ListenerTable::Enqueue::kDuplicate:
-      ++counters_.syns_duplicate;
-      return;
-    case ListenerTable::Enqueue::kBacklogFull:
-      ++counters_.syns_dropped_backlog_full;
-      if (log_peer()) {
-        log().warn("listener {} ({}:{}): backlog of {} full, SYN from {} dropped",
-                   listener->record.listener_id, ipv4_to_string(listener->record.local_ip),
-                   listener->record.local_port, listener->record.backlog,
-                   ipv4_to_string(seg.tuple.remote_ip));
-      }
-      return;
-    case ListenerTable::Enqueue::kSynQueueFull:
-      ++counters_.syns_dropped_syn_queue_full;
-      if (log_peer()) {
-        log().warn(
-            "SYN queue full ({} waiting over all listeners): SYN from {} dropped; a SYN "
-            "flood, or apps that do not accept",
-            listeners_.queued_syns(), ipv4_to_string(seg.tuple.remote_ip));
-      }
-      return;
-  }
+  answer_syn(*listener, syn);
 }
 
 void ConnActor::passive_open(Listener& listener, const PostedAccept& accept,
@@ -238,7 +219,7 @@ void ConnActor::passive_open(Listener& listener, const PostedAccept& accept,
   r.opaque = accept.record.opaque;
   r.request_id = accept.record.request_id;
   r.listener_id = listener.record.listener_id;
-  r.local_isn = isn_.isn(s.tuple, now());
+  r.local_isn = syn.local_isn;
   r.remote_isn = s.seq;
   r.remote_window = n.remote_window;
   r.ts_recent = n.ts_recent;

@@ -28,8 +28,8 @@ struct RegistryCapacity {
   uint32_t apps = 1024;
   uint32_t listeners = 4096;
   uint32_t accepts = 16384;
-  uint32_t conns = 65536;
-  uint32_t time_wait = 65536;
+  uint32_t conns = 131072;      // as many as the fast path's flow table (FastPathConfig::max_flows)
+  uint32_t time_wait = 131072;
   uint32_t request_log = 4096;
 };
 

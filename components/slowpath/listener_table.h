@@ -29,12 +29,15 @@
 
 namespace vtas::conn {
 
-// A SYN waiting for an accept.
+// A passive open whose handshake completed (the peer acknowledged our SYN-ACK) waiting for
+// an accept, or (in SynReceivedTable) one whose third ACK has not come yet. `syn` is the
+// peer's SYN (for a SYN cookie, rebuilt from the third ACK with the cookie's MSS).
 struct BacklogSyn {
   Segment syn;
   uint32_t flow_group = 0;
   uint32_t core = 0;
   TimePoint received{};
+  uint32_t local_isn = 0;  // the ISN of our SYN-ACK
 };
 
 struct PostedAccept {

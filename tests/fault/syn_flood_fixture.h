@@ -26,8 +26,8 @@ struct FloodPlan {
   int syns;
   int pps;
   int new_clients;
-  // Whether the clients that connect during and after the flood must succeed. They cannot
-  // yet (see the bug note at the end of this file); without it their outcome is only printed.
+  // Whether the clients that connect during and after the flood must succeed (otherwise their
+  // outcome is only printed).
   bool new_clients_must_succeed;
 };
 
@@ -106,15 +106,9 @@ class SynFloodTest : public TcpFixture {
   }
 };
 
-// Bug (found by this suite, issue 8): a passive open installs the flow and allocates the app's
-// connection buffers when the app accepts the *first SYN* (components/slowpath/conn_packets.cc,
-// on_connection_request -> passive_open -> send_install), not when the handshake completes,
-// and nothing reaps a passively opened flow whose peer never sends the third ACK. A spoofed
-// SYN flood therefore fills the listening app's region with half-open connections within a
-// second (about 128 at 512 KiB each in the 64 MiB default), after which every install for that
-// app fails with -ENOMEM ("the app's region has no room for the connection buffers") and no
-// real client can connect to it again: a permanent denial of service from a 2-second flood.
-// Fix direction: SYN cookies or a SYN-RECEIVED state in conn that installs on the third ACK,
-// or a handshake timeout that removes unconfirmed passive flows.
+// History: this suite found that a passive open used to install the flow (and take the app's
+// buffers) on the first SYN, so a spoofed flood filled the app's region for good. conn now
+// keeps SYN-RECEIVED entries (bounded by the backlog, then SYN cookies) and installs on the
+// third ACK (components/slowpath/conn_syn_received.cc).
 
 }  // namespace vtas::testing

@@ -1,6 +1,5 @@
 // The big SYN flood (label long): ten times the short flood of syn_flood_test.cc, 20 new
-// clients during it, which must all succeed (issue 8). Fails until the half-open bug noted in
-// syn_flood_fixture.h is fixed.
+// clients during it, which must all succeed (issue 8).
 #include "tests/fault/syn_flood_fixture.h"
 
 namespace vtas::testing {

@@ -114,7 +114,7 @@ TEST(ConnClose, NewerSynReopensATimeWaitTuple) {
   PeerSegment syn;
   syn.seq = 90000;
   syn.tsval = 5000;  // newer than anything the old connection saw
-  h.segment(syn);
+  h.handshake(syn);
   EXPECT_EQ(h.actor->time_wait().size(), 0u);
   EXPECT_EQ(h.actor->counters().time_wait_reopened, 1u);
   auto installs = h.install_requests();
@@ -286,7 +286,7 @@ TEST(ConnClose, AppDetachDropsListenersAcceptsAndFlows) {
   // A passive open still installing when the app goes.
   PeerSegment syn;
   syn.src_port = 40100;
-  h.segment(syn);
+  h.handshake(syn);
   ASSERT_EQ(h.install_requests().size(), 2u);
   const Envelope installing = h.install_requests()[1];
   h.clear();

@@ -47,7 +47,7 @@ TEST(ConnGarbage, RandomAndTruncatedFramesAreDroppedAndCounted) {
   EXPECT_GT(c.frames_malformed + c.frames_not_tcp, 2500u);
   EXPECT_TRUE(h.install_requests().empty());  // nothing garbled got through the checksums
   // Still working afterwards.
-  h.segment(PeerSegment{});
+  h.handshake(PeerSegment{});
   EXPECT_EQ(h.install_requests().size(), 1u);
 }
 
@@ -201,7 +201,7 @@ TEST(ConnGarbage, BogusResponsesFromTheFastPath) {
   h.start();
   const uint32_t l = h.open_listener(80, 1);
   h.accept(l, 0x1, 2);
-  h.segment(PeerSegment{});
+  h.handshake(PeerSegment{});
   auto installs = h.install_requests();
   ASSERT_EQ(installs.size(), 1u);
   // A fast path that does not know InstallFlow answers with an error Ack.
@@ -212,7 +212,7 @@ TEST(ConnGarbage, BogusResponsesFromTheFastPath) {
   EXPECT_EQ(h.actor->counters().install_failures, 1u);
   EXPECT_EQ(h.actor->listeners().accepts_posted(), 1u);
   // "ok" with flow id 0 is not ok.
-  h.segment(PeerSegment{});
+  h.handshake(PeerSegment{});
   installs = h.install_requests();
   ASSERT_EQ(installs.size(), 2u);
   fastpath::FlowInstalled zero;
@@ -227,7 +227,7 @@ TEST(ConnGarbage, StatsReportCountersAndTables) {
   Harness h(dir);
   h.start();
   h.open_listener(80, 1);
-  h.segment(PeerSegment{});
+  h.handshake(PeerSegment{});  // completed, waiting for an accept
   supervisor::StatsReport report;
   h.actor->fill_stats(&report);
   bool found_listeners = false;

@@ -30,7 +30,7 @@ TEST(ConnPassive, ListenAnswersWithAListenerId) {
   EXPECT_EQ(h.actor->listeners().size(), 1u);
 }
 
-TEST(ConnPassive, SynWithPostedAcceptInstallsTheFlowWithTheExactSynAck) {
+TEST(ConnPassive, HandshakeWithPostedAcceptSendsTheExactSynAckThenInstalls) {
   TempDir dir;
   Harness h(dir);
   h.start();
@@ -41,6 +41,11 @@ TEST(ConnPassive, SynWithPostedAcceptInstallsTheFlowWithTheExactSynAck) {
   syn.flags = wire::kTcpSyn | wire::kTcpEce | wire::kTcpCwr;
   syn.seq = 1000;
   h.segment(syn, /*flow_group=*/7);
+  // The SYN-ACK goes out alone; nothing is installed before the third ACK.
+  EXPECT_TRUE(h.install_requests().empty());
+  ASSERT_EQ(h.packet_outs().size(), 1u);
+  const fastpath::PacketOut syn_ack = h.packet_outs()[0];
+  h.segment(h.third_ack(syn), 7);
 
   const auto installs = h.install_requests();
   ASSERT_EQ(installs.size(), 1u);
@@ -63,16 +68,17 @@ TEST(ConnPassive, SynWithPostedAcceptInstallsTheFlowWithTheExactSynAck) {
   EXPECT_EQ(i.snd_wscale(), 7u);
   EXPECT_EQ(i.rcv_wscale(), 3u);
   EXPECT_TRUE(i.timestamps());
-  EXPECT_EQ(i.ts_recent(), 777u);
+  EXPECT_EQ(i.ts_recent(), 778u);  // from the third ACK
   EXPECT_TRUE(i.ecn());
   EXPECT_EQ(i.flow_group(), 7u);
   EXPECT_EQ(i.rx_len(), 262144u);
   EXPECT_EQ(i.tx_len(), 262144u);
 
-  // The SYN-ACK rides along, for the fast path to send once the flow exists.
-  EXPECT_TRUE(i.packet().stamp_timestamp());
-  EXPECT_EQ(i.packet().flow_group(), 7u);
-  wire::Frame f = parse_sent(i.packet().frame());
+  EXPECT_TRUE(i.packet().frame().empty());  // the handshake is over: nothing to send
+
+  EXPECT_TRUE(syn_ack.stamp_timestamp());
+  EXPECT_EQ(syn_ack.flow_group(), 7u);
+  wire::Frame f = parse_sent(syn_ack.frame());
   EXPECT_EQ(f.eth.src, kLocalMac);
   EXPECT_EQ(f.eth.dst, kPeerMac);
   EXPECT_EQ(f.ip.src.value, kLocalIp);
@@ -98,8 +104,8 @@ TEST(ConnPassive, SynWithPostedAcceptInstallsTheFlowWithTheExactSynAck) {
   EXPECT_EQ(n.remote_ip(), kPeerIp);
   EXPECT_EQ(n.remote_port(), 40000u);
 
-  // Nothing else went out: no separate PacketOut, no app notify.
-  EXPECT_TRUE(h.packet_outs().empty());
+  // Nothing else went out: no other PacketOut, no app notify.
+  EXPECT_EQ(h.packet_outs().size(), 1u);
   EXPECT_TRUE(h.notifies().empty());
 
   h.respond_installed(installs[0], 11);
@@ -111,13 +117,19 @@ TEST(ConnPassive, RetransmittedSynOfAnInstalledFlowGetsTheSameSynAck) {
   TempDir dir;
   Harness h(dir);
   h.start();
-  const auto install = h.establish_passive(11);
+  h.establish_passive(11);
+  const std::string syn_ack = h.packet_outs().at(0).frame();
   h.clear();
   PeerSegment syn;
   h.segment(syn, 7, /*flow_id=*/11);
   const auto outs = h.packet_outs();
   ASSERT_EQ(outs.size(), 1u);
-  EXPECT_EQ(outs[0].frame(), install.packet().frame());
+  const wire::Frame again = parse_sent(outs[0].frame());
+  const wire::Frame first = parse_sent(syn_ack);
+  EXPECT_EQ(again.tcp.flags, first.tcp.flags);
+  EXPECT_EQ(again.tcp.seq, first.tcp.seq);
+  EXPECT_EQ(again.tcp.ack, first.tcp.ack);
+  EXPECT_EQ(again.tcp.options.wscale, first.tcp.options.wscale);
   EXPECT_TRUE(outs[0].stamp_timestamp());
   EXPECT_EQ(outs[0].flow_group(), 7u);
   EXPECT_EQ(h.actor->counters().synack_retransmits, 1u);
@@ -134,9 +146,11 @@ TEST(ConnPassive, RetransmittedSynWhileInstallingIsNotAnsweredTwice) {
   const uint32_t l = h.open_listener(80, 1);
   h.accept(l, 1, 2);
   h.accept(l, 2, 3);
+  h.handshake(PeerSegment{});
+  h.clear();
   h.segment(PeerSegment{});
   h.segment(PeerSegment{});
-  EXPECT_EQ(h.install_requests().size(), 1u);
+  EXPECT_EQ(h.install_requests().size(), 0u);
   EXPECT_TRUE(h.packet_outs().empty());
 }
 
@@ -151,7 +165,7 @@ TEST(ConnPassive, PeersWithoutTimestampsOrWindowScaleAndOddMss) {
   syn.wscale = false;
   syn.mss_value = 1;
   syn.window = 5000;
-  h.segment(syn);
+  h.handshake(syn);
   auto installs = h.install_requests();
   ASSERT_EQ(installs.size(), 1u);
   const auto& i = installs[0].install_flow();
@@ -161,8 +175,7 @@ TEST(ConnPassive, PeersWithoutTimestampsOrWindowScaleAndOddMss) {
   EXPECT_EQ(i.mss(), 64u);  // clamped up from 1
   EXPECT_EQ(i.remote_window(), 5000u);
   EXPECT_FALSE(i.ecn());
-  EXPECT_FALSE(i.packet().stamp_timestamp());
-  wire::Frame f = parse_sent(i.packet().frame());
+  wire::Frame f = h.last_syn_ack(syn);
   EXPECT_EQ(f.tcp.flags, wire::kTcpSyn | wire::kTcpAck);
   EXPECT_FALSE(f.tcp.options.has_timestamps);
   EXPECT_FALSE(f.tcp.options.has_wscale);
@@ -173,7 +186,7 @@ TEST(ConnPassive, PeersWithoutTimestampsOrWindowScaleAndOddMss) {
   big.src_port = 40001;
   big.mss_value = 9000;
   big.timestamps = false;
-  h.segment(big);
+  h.handshake(big);
   installs = h.install_requests();
   ASSERT_EQ(installs.size(), 2u);
   EXPECT_EQ(installs[1].install_flow().mss(), 1460u);
@@ -182,7 +195,7 @@ TEST(ConnPassive, PeersWithoutTimestampsOrWindowScaleAndOddMss) {
   PeerSegment none;
   none.src_port = 40002;
   none.mss = false;
-  h.segment(none);
+  h.handshake(none);
   installs = h.install_requests();
   ASSERT_EQ(installs.size(), 3u);
   EXPECT_EQ(installs[2].install_flow().mss(), 536u - 12u);
@@ -195,6 +208,8 @@ TEST(ConnPassive, SynWithoutAcceptWaitsAndTheAppIsTold) {
   const uint32_t l = h.open_listener(80, 1, 16, false, /*context=*/4);
   h.clear();
   h.segment(PeerSegment{});
+  EXPECT_TRUE(h.notifies().empty());  // not before the handshake completed
+  h.segment(h.third_ack(PeerSegment{}));
   EXPECT_TRUE(h.install_requests().empty());
   auto n = h.notifies();
   ASSERT_EQ(n.size(), 1u);
@@ -209,6 +224,7 @@ TEST(ConnPassive, SynWithoutAcceptWaitsAndTheAppIsTold) {
   EXPECT_EQ(h.notifies().size(), 1u);
   EXPECT_EQ(h.actor->counters().syns_duplicate, 1u);
   // Its other segments get no RST while the SYN waits.
+  h.clear();
   PeerSegment ack;
   ack.flags = wire::kTcpAck;
   ack.ack = 5;
@@ -229,7 +245,14 @@ TEST(ConnPassive, BacklogOverflowDropsSyns) {
   Harness h(dir);
   h.start();
   h.open_listener(80, 1, /*backlog=*/2);
-  for (uint16_t port = 40000; port < 40005; ++port) {
+  for (uint16_t port = 40000; port < 40002; ++port) {
+    PeerSegment syn;
+    syn.src_port = port;
+    h.handshake(syn);
+  }
+  EXPECT_EQ(h.actor->listeners().queued_syns(), 2u);
+  h.clear();
+  for (uint16_t port = 40002; port < 40005; ++port) {
     PeerSegment syn;
     syn.src_port = port;
     h.segment(syn);
@@ -255,12 +278,15 @@ TEST(ConnPassive, GlobalSynQueueBoundsAFlood) {
     syn.dst_port = i % 2 == 0 ? 80 : 81;
     h.segment(syn);
   }
-  EXPECT_EQ(h.actor->listeners().queued_syns(), 100u);
-  EXPECT_EQ(h.actor->counters().syns_dropped_syn_queue_full, 2900u);
-  // Waiting SYNs expire: the queue is free again for real peers.
-  h.runner->advance(c.backlog_syn_lifetime + std::chrono::seconds(2));
+  // 100 SYN-RECEIVED entries, cookies for the rest; nothing reached the app.
+  EXPECT_EQ(h.actor->syn_received().size(), 100u);
+  EXPECT_EQ(h.actor->counters().syn_cookies_sent, 2900u);
   EXPECT_EQ(h.actor->listeners().queued_syns(), 0u);
-  EXPECT_EQ(h.actor->counters().syns_expired, 100u);
+  EXPECT_EQ(h.notifies().size(), 2u);  // the two LISTEN_OPENED
+  // Unanswered entries expire after the SYN-ACK retries: free again for real peers.
+  h.runner->advance(std::chrono::seconds(30));
+  EXPECT_EQ(h.actor->syn_received().size(), 0u);
+  EXPECT_EQ(h.actor->counters().half_open_expired, 100u);
 }
 
 TEST(ConnPassive, BacklogIsCappedByConfig) {
@@ -275,7 +301,8 @@ TEST(ConnPassive, BacklogIsCappedByConfig) {
     syn.src_port = port;
     h.segment(syn);
   }
-  EXPECT_EQ(h.actor->listeners().queued_syns(), 3u);
+  EXPECT_EQ(h.actor->syn_received().size(), 3u);
+  EXPECT_EQ(h.actor->counters().syn_cookies_sent, 7u);
 }
 
 TEST(ConnPassive, ReuseportSpreadsSynsOverTheGroup) {
@@ -308,7 +335,7 @@ TEST(ConnPassive, ReuseportSpreadsSynsOverTheGroup) {
   for (uint16_t port = 1; port <= 400; ++port) {
     PeerSegment syn;
     syn.src_port = port;
-    h.segment(syn);
+    h.handshake(syn);
   }
   std::map<uint32_t, int> per_listener;
   for (const auto& n : h.notifies()) {
@@ -398,19 +425,28 @@ TEST(ConnPassive, FailedInstallGivesTheAcceptBack) {
   h.start();
   const uint32_t l = h.open_listener(80, 1);
   h.accept(l, 0x42, 2);
-  h.segment(PeerSegment{});
+  h.handshake(PeerSegment{});
+  const uint32_t isn = h.last_syn_ack(PeerSegment{}).tcp.seq;
   auto installs = h.install_requests();
   ASSERT_EQ(installs.size(), 1u);
+  h.clear();
   h.respond_installed(installs[0], 0, /*ok=*/false, -ENOMEM);
   EXPECT_EQ(h.actor->connections().size(), 0u);
   EXPECT_EQ(h.actor->counters().install_failures, 1u);
-  EXPECT_TRUE(h.notifies().size() == 1u);  // only LISTEN_OPENED: the app was not bothered
-  // The peer retransmits its SYN: the same accept takes it.
-  h.segment(PeerSegment{});
+  EXPECT_TRUE(h.notifies().empty());  // the app was not bothered
+  // The peer, connected as far as it knows, is reset at its RCV.NXT.
+  ASSERT_EQ(h.packet_outs().size(), 1u);
+  const wire::Frame rst = parse_sent(h.packet_outs()[0].frame());
+  EXPECT_EQ(rst.tcp.flags, wire::kTcpRst);
+  EXPECT_EQ(rst.tcp.seq, isn + 1);
+  // The next connection takes the same accept.
+  PeerSegment next;
+  next.src_port = 40001;
+  h.handshake(next);
   installs = h.install_requests();
-  ASSERT_EQ(installs.size(), 2u);
-  EXPECT_EQ(installs[1].install_flow().opaque(), 0x42u);
-  EXPECT_EQ(installs[1].install_flow().notify().request_id(), 2u);
+  ASSERT_EQ(installs.size(), 1u);
+  EXPECT_EQ(installs[0].install_flow().opaque(), 0x42u);
+  EXPECT_EQ(installs[0].install_flow().notify().request_id(), 2u);
 }
 
 TEST(ConnPassive, UnansweredInstallIsRetriedThenGivenUp) {
@@ -419,7 +455,7 @@ TEST(ConnPassive, UnansweredInstallIsRetriedThenGivenUp) {
   h.start();
   const uint32_t l = h.open_listener(80, 1);
   h.accept(l, 0x42, 2);
-  h.segment(PeerSegment{});
+  h.handshake(PeerSegment{});
   h.runner->advance(std::chrono::milliseconds(1001));
   h.runner->advance(std::chrono::milliseconds(1001));
   EXPECT_EQ(h.install_requests().size(), 3u);

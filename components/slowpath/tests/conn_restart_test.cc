@@ -58,7 +58,7 @@ TEST(ConnRestart, ListenersAcceptsAndTimeWaitSurvive) {
   PeerSegment syn;
   syn.dst_port = 8080;
   syn.src_port = 45000;
-  h2->segment(syn);
+  h2->handshake(syn);
   auto installs = h2->install_requests();
   ASSERT_EQ(installs.size(), 1u);
   EXPECT_EQ(installs[0].install_flow().opaque(), 0xa1u);
@@ -71,6 +71,7 @@ TEST(ConnRestart, ListenersAcceptsAndTimeWaitSurvive) {
   fin.flags = wire::kTcpFin | wire::kTcpAck;
   fin.seq = 3000;
   fin.ack = 7001;
+  h2->clear();
   h2->segment(fin);
   auto outs = h2->packet_outs();
   ASSERT_EQ(outs.size(), 1u);
@@ -148,7 +149,7 @@ TEST(ConnRestart, InstallInFlightIsSentAgain) {
   h->start();
   const uint32_t l = h->open_listener(80, 1);
   h->accept(l, 0xc1, 2);
-  h->segment(PeerSegment{});
+  h->handshake(PeerSegment{});
   ASSERT_EQ(h->install_requests().size(), 1u);
   const auto first = h->install_requests()[0].install_flow();
 
@@ -239,7 +240,7 @@ TEST(ConnRestart, DamagedEntriesAreDroppedTheRestResumes) {
   // The survivor works.
   PeerSegment syn;
   syn.dst_port = 8081;
-  h2.segment(syn);
+  h2.handshake(syn);
   EXPECT_EQ(h2.notifies().size(), 1u);  // LISTEN_NEW_CONN
 }
 

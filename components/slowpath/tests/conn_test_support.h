@@ -264,8 +264,42 @@ class Harness {
     return n.listener_id();
   }
 
-  // Runs a passive open to completion: listener on 80 with an accept, a SYN, installed as
-  // `flow_id`. Returns the InstallFlow.
+  // The last SYN-ACK conn sent to `syn`'s sender, parsed (a default frame if none).
+  wire::Frame last_syn_ack(const PeerSegment& syn) const {
+    const auto outs = packet_outs();
+    for (auto it = outs.rbegin(); it != outs.rend(); ++it) {
+      wire::Frame f = parse_sent(it->frame());
+      if (f.tcp.flags & wire::kTcpSyn && f.tcp.flags & wire::kTcpAck &&
+          f.tcp.dst_port == syn.src_port && f.ip.dst.value == syn.src_ip) {
+        return f;
+      }
+    }
+    ADD_FAILURE() << "no SYN-ACK to port " << syn.src_port;
+    return {};
+  }
+  // The peer's third ACK of the handshake `syn` started, acknowledging conn's last SYN-ACK.
+  PeerSegment third_ack(const PeerSegment& syn) const {
+    const wire::Frame f = last_syn_ack(syn);
+    PeerSegment ack = syn;
+    ack.flags = wire::kTcpAck;
+    ack.seq = syn.seq + 1;
+    ack.ack = f.tcp.seq + 1;
+    ack.mss = false;
+    ack.wscale = false;
+    ack.sack_permitted = false;
+    ack.tsval = syn.tsval + 1;
+    ack.tsecr = f.tcp.options.tsval;
+    ack.window = 502;
+    return ack;
+  }
+  // Sends `syn` and the third ACK answering conn's SYN-ACK.
+  void handshake(const PeerSegment& syn, uint32_t flow_group = 3) {
+    segment(syn, flow_group);
+    segment(third_ack(syn), flow_group);
+  }
+
+  // Runs a passive open to completion: listener on 80 with an accept, a SYN, the third ACK,
+  // installed as `flow_id`. Returns the InstallFlow.
   fastpath::InstallFlow establish_passive(uint32_t flow_id, uint16_t peer_port = 40000,
                                           uint32_t peer_isn = 1000) {
     if (listener_80 == 0) listener_80 = open_listener(80, 9000);
@@ -273,7 +307,7 @@ class Harness {
     PeerSegment syn;
     syn.src_port = peer_port;
     syn.seq = peer_isn;
-    segment(syn);
+    handshake(syn);
     auto installs = install_requests();
     EXPECT_FALSE(installs.empty());
     if (installs.empty()) return {};
