@@ -13,6 +13,8 @@ generator=$4
 cc=$5
 cmake=${CMAKE:-cmake}
 pkg_config=${PKG_CONFIG:-pkg-config}
+# A sanitizer build's libvtas needs the sanitizer runtime first in the consumer too.
+consumer_ldflags=${CONSUMER_LDFLAGS:-}
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/vtas-install-test.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
@@ -44,7 +46,8 @@ check_binary() {
 
 step "find_package(vtas): configure and build examples/"
 "$cmake" -S "$examples" -B "$work/build" -G "$generator" -DCMAKE_C_COMPILER="$cc" \
-      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release
+      -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_EXE_LINKER_FLAGS="$consumer_ldflags"
 "$cmake" --build "$work/build"
 check_binary "$work/build/echo_server"
 
@@ -54,7 +57,8 @@ export PKG_CONFIG_PATH
 flags=$("$pkg_config" --cflags --libs vtas)
 echo "pkg-config --cflags --libs vtas: $flags"
 # shellcheck disable=SC2086 # the flags are meant to split
-"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/echo_pc" "$examples/echo_server.c" $flags
+"$cc" -std=c11 -Wall -Wextra -Werror -o "$work/echo_pc" "$examples/echo_server.c" $flags \
+  $consumer_ldflags
 LD_LIBRARY_PATH="$prefix/$libdir" check_binary "$work/echo_pc"
 
 step "ok"
