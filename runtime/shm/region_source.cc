@@ -1,14 +1,12 @@
-#include "components/slowpath/timer/flow_table_source.h"
+#include "runtime/shm/region_source.h"
 
 #include <sys/stat.h>
 
-namespace vtas::timer {
+namespace vtas::shm {
 
-Result<shm::Region> FileFlowTableSource::open() {
-  return shm::Region::open_file(path_, shm::Access::kReadWrite);
-}
+Result<Region> FileRegionSource::open() { return Region::open_file(path_, Access::kReadWrite); }
 
-bool FileFlowTableSource::is_current(const shm::Region& mapped) const {
+bool FileRegionSource::is_current(const Region& mapped) const {
   struct stat now_at_path {};
   struct stat ours {};
   if (::stat(path_.c_str(), &now_at_path) != 0) return false;
@@ -16,4 +14,4 @@ bool FileFlowTableSource::is_current(const shm::Region& mapped) const {
   return now_at_path.st_dev == ours.st_dev && now_at_path.st_ino == ours.st_ino;
 }
 
-}  // namespace vtas::timer
+}  // namespace vtas::shm
