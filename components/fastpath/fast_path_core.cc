@@ -197,7 +197,7 @@ void FastPathCore::execute(const CoreCommand& c) {
       abi::FlowState* fs = flows_.flow(c.flow_id);
       if (!fs) break;
       FlowLock lock(*fs);
-      if (!(fs->flags & abi::kFlowActive) || !tcp::go_back_n(*fs)) break;
+      if (!(fs->flags & abi::kFlowActive) || !tcp::go_back_n(*fs, now_us_)) break;
       ++fs->cnt_rexmit_timeouts;
       ++counters_->retransmits;
       scheduler_.ready(c.flow_id);

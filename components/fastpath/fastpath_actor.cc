@@ -617,6 +617,7 @@ void FastPathActor::handle_install_flow(const InstallFlow& m, const Incoming& in
     fs.last_ack_us = tcp_clock_us(static_cast<uint64_t>(now().time_since_epoch().count()));
     uint32_t flags = abi::kFlowActive;
     if (m.timestamps()) flags |= abi::kFlowTimestamps;
+    if (m.sack()) flags |= abi::kFlowSackPermitted;
     if (m.ecn()) flags |= abi::kFlowEcn;
     std::atomic_ref<uint32_t>(fs.flags).store(flags, std::memory_order_release);
   }

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "components/fastpath/tcp/out_of_order.h"
+
 namespace vtas::fastpath {
 namespace {
 
@@ -49,6 +51,17 @@ size_t build_flow_segment(uint8_t* buf, size_t cap, const abi::FlowState& fs, co
     s.options.has_timestamps = true;
     s.options.tsval = hdr.tsval;
     s.options.tsecr = hdr.tsecr;
+  }
+  // SACK blocks (RFC 2018) for the out-of-order data we hold, on segments without payload
+  // only: a full-sized data segment has no room for them (its MSS counted the timestamps
+  // alone), and while data is out of order every arriving segment is answered by a pure ACK.
+  if (payload_length == 0 && fs.rx_ooo_count != 0 && (fs.flags & abi::kFlowSackPermitted)) {
+    abi::OooInterval blocks[wire::TcpOptions::kMaxSackBlocks];
+    const size_t n = tcp::ooo_sack_blocks(fs, blocks, wire::TcpOptions::kMaxSackBlocks);
+    for (size_t i = 0; i < n; ++i) {
+      s.options.sack[i] = {blocks[i].start, blocks[i].start + blocks[i].len};
+    }
+    s.options.sack_count = static_cast<uint8_t>(n);  // the writer keeps those that fit
   }
   if (payload_length > 0) {
     // Copy the (possibly wrapped) payload straight to its place after the headers.

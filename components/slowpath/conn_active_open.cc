@@ -211,7 +211,8 @@ void ConnActor::on_syn_sent_segment(Connection& conn, const Segment& seg,
   conn.record.rcv_wscale = n.rcv_wscale;
   conn.record.flow_group = packet.flow_group();
   conn.record.flags |= (n.timestamps ? kConnTimestamps : 0) | (n.ecn ? kConnEcn : 0) |
-                       (n.window_scale ? kConnWindowScale : 0) | (seg.has_vlan ? kConnVlan : 0);
+                       (n.window_scale ? kConnWindowScale : 0) | (seg.has_vlan ? kConnVlan : 0) |
+                       (n.sack ? kConnSack : 0);
   conn.record.vlan_tci = seg.vlan_tci;
   conn.record.deadline_ns = 0;
   conns_.set_state(conn, ConnState::kInstalling);

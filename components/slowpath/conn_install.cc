@@ -39,6 +39,7 @@ Negotiated ConnActor::negotiated_of(const Connection& conn) const {
   n.timestamps = conn.has(kConnTimestamps);
   n.ts_recent = conn.record.ts_recent;
   n.ecn = conn.has(kConnEcn);
+  n.sack = conn.has(kConnSack);
   n.remote_window = conn.record.remote_window;
   const uint16_t overhead = n.timestamps ? kTimestampOptionBytes : 0;
   n.payload_mss =
@@ -79,6 +80,7 @@ void ConnActor::send_install(Connection& conn) {
   install.set_timestamps(n.timestamps);
   install.set_ts_recent(n.ts_recent);
   install.set_ecn(n.ecn);
+  install.set_sack(n.sack);
   install.set_flow_group(r.flow_group);
   install.set_rx_len(config_.rx_buffer);
   install.set_tx_len(config_.tx_buffer);

@@ -230,7 +230,8 @@ void ConnActor::passive_open(Listener& listener, const PostedAccept& accept,
   r.vlan_tci = s.vlan_tci;
   r.flow_group = syn.flow_group;
   r.flags = (n.timestamps ? kConnTimestamps : 0) | (n.ecn ? kConnEcn : 0) |
-            (n.window_scale ? kConnWindowScale : 0) | (s.has_vlan ? kConnVlan : 0);
+            (n.window_scale ? kConnWindowScale : 0) | (s.has_vlan ? kConnVlan : 0) |
+            (n.sack ? kConnSack : 0);
   Connection* conn = create_connection(r);
   if (conn == nullptr) {
     // No room for the record: keep the accept for the next SYN; the peer retransmits.

@@ -51,6 +51,7 @@ Negotiated negotiate_passive(const Segment& syn, const LocalOptions& local) {
   n.timestamps = syn.options.has_timestamps;
   n.ts_recent = n.timestamps ? syn.options.tsval : 0;
   n.ecn = syn.has(wire::kTcpEce | wire::kTcpCwr);
+  n.sack = syn.options.sack_permitted;
   n.remote_window = syn.window;
   finish(&n);
   return n;
@@ -65,6 +66,7 @@ Negotiated negotiate_active(const Segment& syn_ack, const LocalOptions& local) {
   n.timestamps = syn_ack.options.has_timestamps;
   n.ts_recent = n.timestamps ? syn_ack.options.tsval : 0;
   n.ecn = syn_ack.any(wire::kTcpEce) && !syn_ack.any(wire::kTcpCwr);
+  n.sack = syn_ack.options.sack_permitted;
   n.remote_window = syn_ack.window;
   finish(&n);
   return n;
@@ -89,6 +91,7 @@ std::string build_syn(const FramePath& path, uint32_t isn, const LocalOptions& l
   s.options.has_mss = true;
   s.options.mss = local.mss;
   s.options.has_timestamps = true;
+  s.options.sack_permitted = true;
   s.options.has_wscale = true;
   s.options.wscale = local.rcv_wscale;
   return build(s);
@@ -105,6 +108,7 @@ std::string build_syn_ack(const FramePath& path, uint32_t isn, uint32_t peer_isn
   s.options.mss = local.mss;
   s.options.has_timestamps = n.timestamps;
   s.options.tsecr = n.ts_recent;
+  s.options.sack_permitted = n.sack;
   s.options.has_wscale = n.window_scale;
   s.options.wscale = n.rcv_wscale;
   return build(s);

@@ -45,6 +45,7 @@ struct Negotiated {
   bool timestamps = false;
   uint32_t ts_recent = 0;  // the peer's TSval from its SYN / SYN-ACK
   bool ecn = false;
+  bool sack = false;  // both offered SACK-permitted: our ACKs carry SACK blocks (RFC 2018)
   uint32_t remote_window = 0;  // the peer's SYN / SYN-ACK window (unscaled by definition)
 };
 

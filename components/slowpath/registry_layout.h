@@ -99,6 +99,7 @@ inline constexpr uint32_t kConnTimestamps = 1u << 0;
 inline constexpr uint32_t kConnEcn = 1u << 1;
 inline constexpr uint32_t kConnWindowScale = 1u << 2;  // the shifts are meaningful
 inline constexpr uint32_t kConnVlan = 1u << 3;         // frames carry an 802.1Q tag (vlan_tci)
+inline constexpr uint32_t kConnSack = 1u << 14;        // SACK-permitted both ways
 // What the fast path reported (FlowEvent) and the app asked (CONN_CLOSE):
 inline constexpr uint32_t kConnRxFin = 1u << 4;
 inline constexpr uint32_t kConnTxFinAcked = 1u << 5;

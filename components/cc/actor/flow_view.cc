@@ -39,7 +39,10 @@ FlowSample read_sample(const abi::FlowState& fs) {
   s.counters.acks = load(fs.cnt_rx_acks);
   s.counters.ack_bytes = load(fs.cnt_rx_ack_bytes);
   s.counters.ecn_bytes = load(fs.cnt_rx_ecn_bytes);
-  s.counters.drops = load(fs.cnt_tx_drops);
+  // Net loss events: a go-back-N the fast path found spurious and undid (reordering) is not a
+  // congestion signal. The net count can step back when the undo comes in a later interval;
+  // counter_delta() counts such a step as no loss.
+  s.counters.drops = load(fs.cnt_tx_drops) - load(fs.cnt_tx_undos);
   s.counters.rexmit_timeouts = load(fs.cnt_rexmit_timeouts);
   s.rtt_us = load(fs.rtt_us);
   s.mss = load(fs.mss);

@@ -36,7 +36,8 @@ struct FlowCounters {
   uint32_t acks = 0;             // segments with ACK received
   uint32_t ack_bytes = 0;        // bytes newly acknowledged
   uint32_t ecn_bytes = 0;        // of those, acknowledged with ECE
-  uint32_t drops = 0;            // loss events (go-back-N: fast retransmit or timeout)
+  uint32_t drops = 0;            // loss events (go-back-N: fast retransmit or timeout) not
+                                 // undone as spurious (cnt_tx_drops - cnt_tx_undos)
   uint32_t rexmit_timeouts = 0;  // retransmission timeouts
   bool operator==(const FlowCounters&) const = default;
 };

@@ -66,7 +66,10 @@ CounterDelta counter_delta(const FlowCounters& before, const FlowCounters& after
   return CounterDelta{.acks = after.acks - before.acks,
                       .ack_bytes = after.ack_bytes - before.ack_bytes,
                       .ecn_bytes = after.ecn_bytes - before.ecn_bytes,
-                      .drops = after.drops - before.drops,
+                      // a net count that stepped back (an undo, see flow_view.cc) is no loss
+                      .drops = static_cast<int32_t>(after.drops - before.drops) > 0
+                                   ? after.drops - before.drops
+                                   : 0,
                       .rexmit_timeouts = after.rexmit_timeouts - before.rexmit_timeouts};
 }
 

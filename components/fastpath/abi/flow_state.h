@@ -8,8 +8,10 @@
 // when the flow is installed and read on every packet; line 1 is the hot TCP state written by
 // the owning fast-path core under `lock`; line 2 holds counters written per ACK and read by
 // `cc`/`timer`, plus rarely used state; line 3 holds what the fast path tells the app about
-// the receive stream (written with data delivery, under `lock`) and room to grow. Readers outside the fast path read fields with relaxed
-// atomic loads and treat them as approximate (they are monotonic counters or snapshots).
+// the receive stream (written with data delivery, under `lock`), the out-of-order intervals
+// (touched only while segments arrive out of order) and loss-recovery undo state. Readers
+// outside the fast path read fields with relaxed atomic loads and treat them as approximate
+// (they are monotonic counters or snapshots).
 //
 // Sequence numbers are host order. Addresses and ports are network order (as on the wire).
 // Buffer positions are byte offsets inside the flow's circular rx/tx buffers.
@@ -31,8 +33,15 @@ enum FlowFlags : uint32_t {
   kFlowTxFinAcked = 1u << 6,    // the peer acknowledged our FIN
   kFlowRxFin = 1u << 7,         // the peer's FIN arrived in order
   kFlowReset = 1u << 8,         // RST received or sent: no more data either way
-  kFlowSackPermitted = 1u << 9, // reserved for SACK
+  kFlowSackPermitted = 1u << 9, // the peer accepts SACK blocks: our ACKs carry them (RFC 2018)
 };
+
+// A range of out-of-order bytes held in the receive buffer: [start, start + len).
+struct OooInterval {
+  uint32_t start;  // sequence number of the first byte
+  uint32_t len;    // bytes, > 0 for a used slot
+};
+inline constexpr uint32_t kMaxOooIntervals = 4;  // what fits one ACK's SACK option (with TS: 3)
 
 struct alignas(64) FlowState {
   // ---- line 0: identity and configuration (set at install) ---------------------------------
@@ -60,8 +69,12 @@ struct alignas(64) FlowState {
   uint32_t rx_next_pos;     // buffer position of the next in-order byte
   uint32_t rx_next_seq;     // next sequence number expected from the peer (RCV.NXT)
   uint32_t rx_remote_avail; // peer's receive window in bytes, already scaled (SND.WND)
-  uint32_t rx_ooo_start;    // sequence number of the out-of-order interval (if len > 0)
-  uint32_t rx_ooo_len;      // length of the out-of-order interval, 0 if none
+  uint8_t rx_ooo_count;     // out-of-order intervals held in rx_ooo[] (0..kMaxOooIntervals)
+  uint8_t rx_ooo_recent;    // index in rx_ooo[] of the interval that grew last (first SACK block)
+  uint16_t dupack_threshold; // duplicate ACKs that mean a loss; 0 = the RFC's 3. Raised when
+                            // a go-back-N proves spurious (reordering), see tcp/transmit.h
+  uint32_t recovery_start_us; // fast-path time (TSval) of the last go-back-N: an ACK echoing an
+                            // older TSval acknowledges an original transmission (RFC 3522)
   uint32_t tx_avail;        // bytes the app queued that were not sent yet
   uint32_t tx_sent;         // bytes sent and not acknowledged (in flight)
   uint32_t tx_next_pos;     // buffer position of the next byte to send
@@ -95,11 +108,14 @@ struct alignas(64) FlowState {
   uint8_t tcp_bits;          // tcp::TcpCoreBits (tcp/flow_state_ops.h): timing, recover valid
   uint8_t reserved[3];
 
-  // ---- line 3: receive stream accounting (owning core, under lock), spare -------------------
+  // ---- line 3: receive stream, out-of-order intervals, undo (owning core, under lock) ------
   uint32_t rx_stream_end;    // in-order bytes delivered into the rx buffer since install (wraps):
                              // stamped on every app event (ArxEntry::rx_stream_end) so an app
                              // can order events that reach it on different cores' rings
-  uint8_t spare[60];
+  OooInterval rx_ooo[kMaxOooIntervals]; // sorted by sequence, disjoint and not touching
+  uint32_t undo_rate_kbps;   // tx_rate_kbps before the last go-back-N halved it
+  uint32_t cnt_tx_undos;     // go-back-Ns found spurious and undone (cc discounts them)
+  uint8_t spare[20];
 };
 
 static_assert(sizeof(FlowState) == 256);
@@ -125,8 +141,10 @@ static_assert(offsetof(FlowState, rx_avail) == 68);
 static_assert(offsetof(FlowState, rx_next_pos) == 72);
 static_assert(offsetof(FlowState, rx_next_seq) == 76);
 static_assert(offsetof(FlowState, rx_remote_avail) == 80);
-static_assert(offsetof(FlowState, rx_ooo_start) == 84);
-static_assert(offsetof(FlowState, rx_ooo_len) == 88);
+static_assert(offsetof(FlowState, rx_ooo_count) == 84);
+static_assert(offsetof(FlowState, rx_ooo_recent) == 85);
+static_assert(offsetof(FlowState, dupack_threshold) == 86);
+static_assert(offsetof(FlowState, recovery_start_us) == 88);
 static_assert(offsetof(FlowState, tx_avail) == 92);
 static_assert(offsetof(FlowState, tx_sent) == 96);
 static_assert(offsetof(FlowState, tx_next_pos) == 100);
@@ -146,6 +164,9 @@ static_assert(offsetof(FlowState, cnt_rexmit_timeouts) == 148);
 static_assert(offsetof(FlowState, last_ack_us) == 152);
 static_assert(offsetof(FlowState, rto_backoff) == 156);
 static_assert(offsetof(FlowState, rx_stream_end) == 192);
+static_assert(offsetof(FlowState, rx_ooo) == 196);
+static_assert(offsetof(FlowState, undo_rate_kbps) == 228);
+static_assert(offsetof(FlowState, cnt_tx_undos) == 232);
 static_assert(offsetof(FlowState, rx_adv_right) == 160);
 static_assert(offsetof(FlowState, rx_ce_pending) == 164);
 static_assert(offsetof(FlowState, rtt_var_us) == 168);

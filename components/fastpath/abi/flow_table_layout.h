@@ -14,7 +14,8 @@
 
 namespace vtas::abi {
 
-inline constexpr uint32_t kFlowTableLayoutVersion = 2;  // 2: FlowState grew a fourth line (rx_stream_end)
+inline constexpr uint32_t kFlowTableLayoutVersion = 3;  // 2: FlowState grew a fourth line (rx_stream_end)
+                                                        // 3: several out-of-order intervals, reordering state
 inline constexpr uint32_t kMaxFastPathCores = 16;
 inline constexpr uint32_t kFlowGroups = 512;           // RSS buckets (power of two)
 inline constexpr uint32_t kHashBucketEntries = 8;

@@ -23,11 +23,14 @@ namespace vtas::tcp {
 inline constexpr uint8_t kMaxWindowScale = 14;       // RFC 7323 section 2.3
 inline constexpr uint32_t kMaxRttSampleUs = 100000;  // TAS: larger samples are ignored
 inline constexpr uint16_t kDupAckThreshold = 3;      // RFC 5681 fast retransmit
+inline constexpr uint16_t kMaxDupAckThreshold = 128; // learnt under reordering (Linux: 300)
 
 // FlowState::tcp_bits.
 enum TcpCoreBits : uint8_t {
   kBitRttTiming = 1u << 0,     // a segment is being timed (rtt_timed_end / rtt_timed_us)
   kBitRecoverValid = 1u << 1,  // recover_seq holds SND.MAX of the last go-back-N
+  kBitUndoArmed = 1u << 2,     // a go-back-N may still prove spurious (recovery_start_us,
+                               // undo_rate_kbps hold what undoing it needs)
 };
 
 // ---- flags and fields read by other processes (timer, cc): relaxed atomic accesses ----------

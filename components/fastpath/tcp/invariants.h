@@ -5,8 +5,9 @@
 //   I1  tx_avail + tx_sent <= tx_len            (queued + in flight fit the tx buffer)
 //   I2  rx_avail <= rx_len
 //   I3  rx_next_pos < rx_len, tx_next_pos < tx_len (or 0 for a zero-length buffer)
-//   I4  rx_ooo_len == 0, or the interval lies in (rx_next_seq, rx_next_seq + rx_avail):
-//       it starts after RCV.NXT (else it would have been delivered) and fits the free space
+//   I4  rx_ooo_count <= kMaxOooIntervals; each interval is non-empty and lies in
+//       (rx_next_seq, rx_next_seq + rx_avail): it starts after RCV.NXT (else it would have
+//       been delivered) and fits the free space; they are sorted and do not touch
 //   I5  kFlowTxFinAcked => kFlowTxFinSent => kFlowTxFin and tx_avail == 0 (FIN after all data)
 //   I6  tx_resend_ahead <= tx_avail + 1 if a FIN is still to be sent, else <= tx_avail
 //       (what was sent before a go-back-N is a prefix of what is to be sent again)
@@ -33,11 +34,16 @@ inline const char* invariant_violation(const abi::FlowState& fs) {
   if (fs.tx_len == 0 ? fs.tx_next_pos != 0 : fs.tx_next_pos >= fs.tx_len) {
     return "I3: tx_next_pos outside the tx buffer";
   }
-  if (fs.rx_ooo_len != 0) {
-    const uint32_t offset = fs.rx_ooo_start - fs.rx_next_seq;
-    if (offset == 0 || uint64_t{offset} + fs.rx_ooo_len > fs.rx_avail) {
-      return "I4: out-of-order interval outside (rx_next_seq, rx_next_seq + rx_avail)";
+  if (fs.rx_ooo_count > abi::kMaxOooIntervals) return "I4: rx_ooo_count too large";
+  uint64_t previous_end = 0;  // offsets from RCV.NXT
+  for (uint32_t i = 0; i < fs.rx_ooo_count; ++i) {
+    const uint32_t offset = fs.rx_ooo[i].start - fs.rx_next_seq;
+    if (fs.rx_ooo[i].len == 0 || offset == 0 ||
+        uint64_t{offset} + fs.rx_ooo[i].len > fs.rx_avail) {
+      return "I4: out-of-order interval empty or outside (rx_next_seq, rx_next_seq + rx_avail)";
     }
+    if (i > 0 && offset <= previous_end) return "I4: out-of-order intervals unsorted or touching";
+    previous_end = uint64_t{offset} + fs.rx_ooo[i].len;
   }
   if ((flags & abi::kFlowTxFinAcked) && !(flags & abi::kFlowTxFinSent)) {
     return "I5: FIN acknowledged but not sent";

@@ -4,6 +4,7 @@
 
 #include "components/fastpath/abi/app_abi.h"
 #include "components/fastpath/tcp/flow_state_ops.h"
+#include "components/fastpath/tcp/out_of_order.h"
 #include "components/fastpath/tcp/rtt.h"
 #include "components/fastpath/tcp/seq.h"
 #include "components/fastpath/tcp/transmit.h"
@@ -77,6 +78,7 @@ bool take_ack(abi::FlowState& fs, const Segment& seg, uint32_t flags, uint32_t a
   if ((seg.flags & kTcpEce) && (flags & abi::kFlowEcn)) add_counter(fs.cnt_rx_ecn_bytes, freed);
   store_shared(fs.last_ack_us, now_us);
   fs.dupack_count = 0;
+  undo_if_spurious(fs, (flags & abi::kFlowTimestamps) && seg.has_ts, seg.tsecr);
   if ((fs.tcp_bits & kBitRecoverValid) && seq_gt(seg.ack, fs.recover_seq)) {
     fs.tcp_bits = static_cast<uint8_t>(fs.tcp_bits & ~kBitRecoverValid);
   }
@@ -93,27 +95,16 @@ bool take_ack(abi::FlowState& fs, const Segment& seg, uint32_t flags, uint32_t a
   return fin_acked;
 }
 
-// Out-of-order payload [s, s + len) (s > RCV.NXT, inside the buffer). One interval is kept:
-// the new data joins it when they overlap or touch; otherwise the one closer to RCV.NXT wins
-// (it is the one that can be delivered first). Data is written only when kept.
+// Out-of-order payload at `offset` beyond RCV.NXT (inside the buffer): kept as an interval
+// (out_of_order.h) and written into the ring, or dropped when every interval slot is taken.
 void take_out_of_order(abi::FlowState& fs, RxBuffer rx, uint32_t offset, const uint8_t* data,
                        uint32_t len, RxOutcome& out) {
-  uint32_t start = fs.rx_next_seq + offset;
-  uint32_t end = start + len;
-  if (fs.rx_ooo_len != 0) {
-    const uint32_t ooo_start = fs.rx_ooo_start;
-    const uint32_t ooo_end = ooo_start + fs.rx_ooo_len;
-    if (seq_leq(start, ooo_end) && seq_leq(ooo_start, end)) {
-      start = seq_min(start, ooo_start);
-      end = seq_max(end, ooo_end);
-    } else if (seq_gt(start, ooo_start)) {
-      out.drop = DropReason::kOooDropped;
-      return;
-    }
+  const uint32_t start = fs.rx_next_seq + offset;
+  if (!ooo_add(fs, start, start + len)) {
+    out.drop = DropReason::kOooDropped;
+    return;
   }
   copy_into_ring(rx, ring_advance(fs.rx_next_pos, offset, fs.rx_len), data, len);
-  fs.rx_ooo_start = start;
-  fs.rx_ooo_len = end - start;
 }
 
 // RFC 9293 acceptability, with two allowances as in Linux: a zero-length segment may sit at
@@ -180,12 +171,13 @@ void process(abi::FlowState& fs, const Segment& seg, uint32_t flags, uint32_t no
     }
 
     // RFC 5681 duplicate ACK: nothing new acknowledged, no data, same window, data in flight.
-    // The third starts go-back-N unless we are still recovering from the last one (RFC 6582:
-    // duplicate ACKs caused by our own resent segments must not halve the rate again).
+    // The threshold-th starts go-back-N unless we are still recovering from the last one (RFC
+    // 6582: duplicate ACKs caused by our own resent segments must not halve the rate again).
+    // The threshold grows when reordering made a go-back-N spurious (undo_if_spurious).
     if (acked == 0 && seg_len == 0 && !window_changed && fs.tx_sent != 0) {
       if (fs.dupack_count != UINT16_MAX) ++fs.dupack_count;
-      if (fs.dupack_count == kDupAckThreshold && (fs.tcp_bits & kBitRecoverValid) == 0) {
-        out.went_back_n = go_back_n(fs);
+      if (fs.dupack_count == dupack_threshold(fs) && (fs.tcp_bits & kBitRecoverValid) == 0) {
+        out.went_back_n = go_back_n(fs, now_us);
       }
     }
   }
@@ -217,15 +209,14 @@ void process(abi::FlowState& fs, const Segment& seg, uint32_t flags, uint32_t no
           out.app_rx_pos = fs.rx_next_pos;
           copy_into_ring(rx, fs.rx_next_pos, data, len);
           deliver(fs, out, len);
-          // The hole before the interval is filled: deliver the interval at once.
-          if (fs.rx_ooo_len != 0 && seq_geq(fs.rx_next_seq, fs.rx_ooo_start)) {
-            const uint32_t ooo_end = fs.rx_ooo_start + fs.rx_ooo_len;
-            if (seq_gt(ooo_end, fs.rx_next_seq)) deliver(fs, out, ooo_end - fs.rx_next_seq);
-            fs.rx_ooo_len = 0;
+          // A hole before kept intervals is filled: deliver them at once.
+          uint32_t beyond = 0;
+          while (ooo_take_reached(fs, &beyond)) {
+            if (beyond != 0) deliver(fs, out, beyond);
           }
         }
         // The FIN counts when everything before it arrived and nothing lies beyond it.
-        if (has_fin && fs.rx_ooo_len == 0 && fs.rx_next_seq == seg.seq + seg.payload_len) {
+        if (has_fin && fs.rx_ooo_count == 0 && fs.rx_next_seq == seg.seq + seg.payload_len) {
           fs.rx_next_seq += 1;
           set_flags(fs, abi::kFlowRxFin);
           out.app_flags |= abi::kArxRxFin;
@@ -249,7 +240,7 @@ void process(abi::FlowState& fs, const Segment& seg, uint32_t flags, uint32_t no
   const uint32_t sendable_after = tx_sendable(fs, flags_now);
   out.tx_newly_sendable = sendable_after > sendable_before ? sendable_after - sendable_before : 0;
   out.ack_delayable = out.send_ack && out.app_rx_bump != 0 && out.drop == DropReason::kNone &&
-                      !fin_taken && fs.rx_ooo_len == 0 && fs.rx_ce_pending == 0;
+                      !fin_taken && fs.rx_ooo_count == 0 && fs.rx_ce_pending == 0;
 }
 
 RxOutcome finish(abi::FlowState& fs, RxOutcome& out, uint32_t now_us) {

@@ -105,12 +105,32 @@ inline TxSegment next_segment(abi::FlowState& fs, uint32_t now_us) {
   return s;
 }
 
-// Go-back-N (fast retransmit at 3 duplicate ACKs, or a retransmission timeout): sending
-// restarts at SND.UNA. tx_next_seq/pos move back over the data in flight (and a sent FIN, which
-// will be sent again), those bytes become unsent again (tx_avail), dupack_count resets, RTT
-// timing stops (Karn), recover_seq = SND.MAX, cnt_tx_drops counts the loss event and the pacing
-// rate halves on every loss event (0 = unlimited stays 0). The peer's window is not touched
-// (TAS PR #17). Returns false, changing nothing, when nothing is in flight.
-bool go_back_n(abi::FlowState& fs);
+// Go-back-N (fast retransmit at dupack_threshold() duplicate ACKs, or a retransmission
+// timeout): sending restarts at SND.UNA. tx_next_seq/pos move back over the data in flight
+// (and a sent FIN, which will be sent again), those bytes become unsent again (tx_avail),
+// dupack_count resets, RTT timing stops (Karn), recover_seq = SND.MAX, cnt_tx_drops counts the
+// loss event and the pacing rate halves on every loss event (0 = unlimited stays 0). The
+// peer's window is not touched (TAS PR #17). With timestamps the go-back-N is armed for undo
+// (see undo_if_spurious). Returns false, changing nothing, when nothing is in flight.
+bool go_back_n(abi::FlowState& fs, uint32_t now_us);
+
+// Eifel detection (RFC 3522) with timestamps: the first ACK that advances SND.UNA after a
+// go-back-N tells whether the peer got the original segments (its TSecr echoes a TSval from
+// before the go-back-N: the "loss" was reordering) or the resent ones. When spurious, the
+// rate halving is undone, cnt_tx_undos counts it and the flow's duplicate-ACK threshold
+// doubles (up to kMaxDupAckThreshold), so the same reordering no longer looks like a loss.
+// Called by receive() with every such ACK; disarms either way. Returns true when undone.
+bool undo_if_spurious(abi::FlowState& fs, bool has_tsecr, uint32_t tsecr);
+
+// Duplicate ACKs that mean a loss: the flow's learnt threshold (3 until reordering was seen),
+// but never more than the segments in flight can produce, so a loss in a small window is
+// still repaired without waiting for a timeout.
+inline uint32_t dupack_threshold(const abi::FlowState& fs) {
+  const uint32_t learnt = fs.dupack_threshold > kDupAckThreshold ? fs.dupack_threshold
+                                                                 : kDupAckThreshold;
+  const uint32_t in_flight = fs.mss != 0 ? fs.tx_sent / fs.mss : 0;
+  const uint32_t producible = in_flight > kDupAckThreshold + 1 ? in_flight - 1 : kDupAckThreshold;
+  return learnt < producible ? learnt : producible;
+}
 
 }  // namespace vtas::tcp

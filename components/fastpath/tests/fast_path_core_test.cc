@@ -210,3 +210,37 @@ TEST_F(CoreFixture, RemovingAFlowIsAcknowledged) {
 
 }  // namespace
 }  // namespace vtas::fastpath
+
+namespace vtas::fastpath {
+namespace {
+
+// SACK (RFC 2018): with SACK-permitted negotiated, the ACK for data beyond a hole lists the
+// out-of-order intervals, the one that grew last first; without it, no SACK option.
+TEST_F(CoreFixture, AcksBeyondAHoleCarrySackBlocksWhenPermitted) {
+  uint32_t id = install();
+  flows.flow(id)->flags |= abi::kFlowSackPermitted;
+  inject(5011, 1001, tcp::kTcpAck, "bbbbb");  // hole [5001, 5011)
+  inject(5021, 1001, tcp::kTcpAck, "ccccc");  // another hole [5016, 5021)
+  run();
+  auto frames = sent_frames();
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0].tcp.ack, 5001u);
+  ASSERT_EQ(frames[0].tcp.options.sack_count, 1u);
+  EXPECT_EQ(frames[0].tcp.options.sack[0], (wire::SackBlock{5011, 5016}));
+  ASSERT_EQ(frames[1].tcp.options.sack_count, 2u);
+  EXPECT_EQ(frames[1].tcp.options.sack[0], (wire::SackBlock{5021, 5026}));
+  EXPECT_EQ(frames[1].tcp.options.sack[1], (wire::SackBlock{5011, 5016}));
+  EXPECT_TRUE(frames[1].tcp.options.has_timestamps);  // both fit the 40 option bytes
+}
+
+TEST_F(CoreFixture, NoSackBlocksWithoutSackPermitted) {
+  install();
+  inject(5011, 1001, tcp::kTcpAck, "bbbbb");
+  run();
+  auto frames = sent_frames();
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].tcp.options.sack_count, 0u);
+}
+
+}  // namespace
+}  // namespace vtas::fastpath

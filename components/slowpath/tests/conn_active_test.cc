@@ -76,7 +76,7 @@ TEST_F(ConnActive, OpenSendsTheSynWithAllOptionsAndArmsTheTimer) {
   EXPECT_TRUE(f.tcp.options.has_wscale);
   EXPECT_EQ(f.tcp.options.wscale, 3);
   EXPECT_TRUE(f.tcp.options.has_timestamps);
-  EXPECT_FALSE(f.tcp.options.sack_permitted);
+  EXPECT_TRUE(f.tcp.options.sack_permitted);
   auto arms = h->arms();
   ASSERT_EQ(arms.size(), 1u);
   EXPECT_EQ(arms[0].delay_us(), 10000u);
@@ -103,6 +103,7 @@ TEST_F(ConnActive, SynAckInstallsTheFlowWithOurAck) {
   EXPECT_EQ(i.snd_wscale(), 7u);
   EXPECT_EQ(i.rcv_wscale(), 3u);
   EXPECT_TRUE(i.timestamps());
+  EXPECT_FALSE(i.sack());  // this SYN-ACK did not offer SACK-permitted
   EXPECT_EQ(i.ts_recent(), 31337u);
   EXPECT_TRUE(i.ecn());  // ECE without CWR
   EXPECT_EQ(i.flow_group(), 9u);

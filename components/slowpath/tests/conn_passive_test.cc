@@ -68,6 +68,7 @@ TEST(ConnPassive, HandshakeWithPostedAcceptSendsTheExactSynAckThenInstalls) {
   EXPECT_EQ(i.snd_wscale(), 7u);
   EXPECT_EQ(i.rcv_wscale(), 3u);
   EXPECT_TRUE(i.timestamps());
+  EXPECT_TRUE(i.sack());  // the SYN offered SACK-permitted
   EXPECT_EQ(i.ts_recent(), 778u);  // from the third ACK
   EXPECT_TRUE(i.ecn());
   EXPECT_EQ(i.flow_group(), 7u);
@@ -93,7 +94,7 @@ TEST(ConnPassive, HandshakeWithPostedAcceptSendsTheExactSynAckThenInstalls) {
   EXPECT_TRUE(f.tcp.options.has_timestamps);
   EXPECT_EQ(f.tcp.options.tsval, 0u);
   EXPECT_EQ(f.tcp.options.tsecr, 777u);
-  EXPECT_FALSE(f.tcp.options.sack_permitted);  // the SYN offered SACK; we do not do it
+  EXPECT_TRUE(f.tcp.options.sack_permitted);  // the SYN offered SACK: our ACKs carry blocks
 
   const auto& n = i.notify();
   EXPECT_EQ(n.type(), AppNotify::TYPE_ACCEPTED);

@@ -225,6 +225,7 @@ TEST(ConnSynReceived, FloodIsBoundedByTheBacklogAndCookiesStillConnect) {
   EXPECT_EQ(i.snd_wscale(), 0u);
   EXPECT_EQ(i.rcv_wscale(), 0u);
   EXPECT_FALSE(i.timestamps());
+  EXPECT_FALSE(i.sack());  // a cookie keeps the MSS class only
   EXPECT_EQ(h.actor->counters().syn_cookies_accepted, 1u);
 
   // A forged ACK with a wrong cookie is refused with a RST.

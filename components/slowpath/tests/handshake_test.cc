@@ -151,7 +151,7 @@ TEST(BuildSyn, OffersMssTimestampsWindowScaleAndEcnButNotSack) {
   EXPECT_TRUE(f.tcp.options.has_timestamps);
   EXPECT_EQ(f.tcp.options.tsval, 0u);  // the fast path stamps it
   EXPECT_EQ(f.tcp.options.tsecr, 0u);
-  EXPECT_FALSE(f.tcp.options.sack_permitted);
+  EXPECT_TRUE(f.tcp.options.sack_permitted);
   EXPECT_EQ(f.tcp.payload_length, 0);
 }
 
@@ -172,7 +172,7 @@ TEST(BuildSynAck, EchoesWhatTheSynOffered) {
   EXPECT_EQ(f.tcp.options.wscale, 3);
   EXPECT_TRUE(f.tcp.options.has_timestamps);
   EXPECT_EQ(f.tcp.options.tsecr, 777u);
-  EXPECT_FALSE(f.tcp.options.sack_permitted);
+  EXPECT_TRUE(f.tcp.options.sack_permitted);
 }
 
 TEST(BuildSynAck, NoOptionsThePeerDidNotOffer) {
@@ -186,6 +186,16 @@ TEST(BuildSynAck, NoOptionsThePeerDidNotOffer) {
   EXPECT_TRUE(f.tcp.options.has_mss);
   EXPECT_FALSE(f.tcp.options.has_wscale);
   EXPECT_FALSE(f.tcp.options.has_timestamps);
+}
+
+TEST(BuildSynAck, OffersSackOnlyWhenTheSynDid) {
+  PeerSegment p;
+  p.sack_permitted = false;
+  Segment syn = parsed(p);
+  Negotiated n = negotiate_passive(syn, local());
+  EXPECT_FALSE(n.sack);
+  wire::Frame f = parse_sent(build_syn_ack(reply_path(syn), 5, syn.seq, n, local()));
+  EXPECT_FALSE(f.tcp.options.sack_permitted);
 }
 
 TEST(BuildSynAck, KeepsTheVlanTagOfTheSyn) {

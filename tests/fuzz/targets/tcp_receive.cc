@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "components/fastpath/tcp/out_of_order.h"
 #include "components/fastpath/tcp/tcp.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/fuzz_input.h"
@@ -41,10 +42,12 @@ abi::FlowState build_flow(FuzzInput& in) {
   fs.rx_next_pos = in.below(fs.rx_len);
   fs.rx_next_seq = in.u32();
   fs.rx_remote_avail = in.u32() >> in.below(32);
-  if (!(flags & abi::kFlowRxFin) && fs.rx_avail > 1 && in.flag()) {
+  // Out-of-order intervals, through the core's own bookkeeping so they are valid (I4).
+  const uint32_t intervals = (!(flags & abi::kFlowRxFin) && fs.rx_avail > 1) ? in.below(6) : 0;
+  for (uint32_t i = 0; i < intervals; ++i) {
     const uint32_t offset = 1 + in.below(fs.rx_avail - 1);
-    fs.rx_ooo_start = fs.rx_next_seq + offset;
-    fs.rx_ooo_len = 1 + in.below(fs.rx_avail - offset);
+    const uint32_t start = fs.rx_next_seq + offset;
+    tcp::ooo_add(fs, start, start + 1 + in.below(fs.rx_avail - offset));
   }
   fs.rx_adv_right = fs.rx_next_seq + in.below(fs.rx_avail + 1);
 
@@ -168,7 +171,7 @@ int fuzz_tcp_receive(const uint8_t* data, size_t size) {
         break;
       }
       case 5:
-        tcp::go_back_n(fs);
+        tcp::go_back_n(fs, now);
         break;
       case 6: {
         const tcp::AckFields ack = (in.u8() & 1) ? tcp::pure_ack(fs, now) : tcp::window_probe(fs, now);

@@ -124,6 +124,14 @@ TEST(CounterDelta, DifferencesWrapModulo2To32) {
   EXPECT_EQ(d.loss_events(), 2u);  // max(2, 1): the timeout is one of the two drops
 }
 
+TEST(CounterDelta, ANetDropCountThatSteppedBackIsNoLoss) {
+  // drops is cnt_tx_drops - cnt_tx_undos: a go-back-N undone in a later interval.
+  const FlowCounters before{.drops = 7};
+  const FlowCounters after{.drops = 6};
+  EXPECT_EQ(counter_delta(before, after).drops, 0u);
+  EXPECT_EQ(counter_delta(after, before).drops, 1u);
+}
+
 TEST(ControlStep, TakesDifferencesAgainstTheSnapshotAndMovesIt) {
   const Params p;
   const FlowSample first{.counters = {.acks = 1000, .ack_bytes = 5000000}};

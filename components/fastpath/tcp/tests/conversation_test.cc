@@ -186,7 +186,7 @@ class Conversation : public ::testing::TestWithParam<LinkConfig> {
     }
     uint32_t rto = std::max<uint32_t>(2000, 4 * fs.rtt_us + 4 * fs.rtt_var_us);
     if (in_flight && now_ - e.last_progress_us > rto) {
-      go_back_n(fs);
+      go_back_n(fs, now_);
       e.last_progress_us = now_;
     }
     // Persist: data waits for a zero window and nothing is in flight to bring an update.

@@ -47,7 +47,7 @@ TEST_P(Ecn, NewDataIsEctRetransmissionsAndFinsAreNot) {
   Flow f(s);
   f.app_write(std::string(200, 'x'));
   EXPECT_TRUE(f.send().ect);
-  go_back_n(f.fs);
+  go_back_n(f.fs, f.now);
   TxSegment seg = f.send();
   EXPECT_TRUE(seg.retransmission);
   EXPECT_FALSE(seg.ect);  // RFC 3168 section 6.1.5

@@ -124,7 +124,7 @@ TEST_P(InOrderData, SegmentBeyondTheWindowIsAckedAndDropped) {
   EXPECT_EQ(out.drop, DropReason::kOutOfWindow);
   out = f.recv_data(0x90000000u, "far behind");  // "before" RCV.NXT by more than 2^30
   EXPECT_EQ(out.drop, DropReason::kDuplicate);
-  EXPECT_EQ(f.fs.rx_ooo_len, 0u);
+  EXPECT_EQ(f.fs.rx_ooo_count, 0u);
   EXPECT_EQ(f.fs.rx_next_seq, f.rseq(0));
   EXPECT_EQ(f.delivered, "");
 }

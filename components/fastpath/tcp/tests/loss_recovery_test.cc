@@ -93,16 +93,16 @@ TEST_P(LossRecovery, RateHalvesOnEveryLossEvent) {
   for (int i = 0; i < 3; ++i) f.recv_ack(100);
   EXPECT_EQ(f.fs.tx_rate_kbps, 500u);
   f.send();
-  EXPECT_TRUE(go_back_n(f.fs));  // a retransmission timeout
+  EXPECT_TRUE(go_back_n(f.fs, f.now));  // a retransmission timeout
   EXPECT_EQ(f.fs.tx_rate_kbps, 250u);
   EXPECT_EQ(f.fs.cnt_tx_drops, 2u);
   f.send();
   f.fs.tx_rate_kbps = 1;
-  EXPECT_TRUE(go_back_n(f.fs));
+  EXPECT_TRUE(go_back_n(f.fs, f.now));
   EXPECT_EQ(f.fs.tx_rate_kbps, 1u);  // never to 0, which means unlimited
   f.send();
   f.fs.tx_rate_kbps = 0;
-  EXPECT_TRUE(go_back_n(f.fs));
+  EXPECT_TRUE(go_back_n(f.fs, f.now));
   EXPECT_EQ(f.fs.tx_rate_kbps, 0u);
 }
 
@@ -111,7 +111,7 @@ TEST_P(LossRecovery, GoBackNWithNothingInFlightChangesNothing) {
   s.tx_rate_kbps = 1000;
   Flow f(s);
   f.app_write(bytes(100));
-  EXPECT_FALSE(go_back_n(f.fs));
+  EXPECT_FALSE(go_back_n(f.fs, f.now));
   EXPECT_EQ(f.fs.cnt_tx_drops, 0u);
   EXPECT_EQ(f.fs.tx_rate_kbps, 1000u);
   EXPECT_EQ(f.fs.tx_avail, 100u);
@@ -150,7 +150,7 @@ TEST_P(LossRecovery, GoBackNResendsTheFin) {
   TxSegment seg = f.send();
   EXPECT_EQ(seg.hdr.flags & kTcpFin, kTcpFin);
   EXPECT_EQ(f.fs.tx_next_seq, f.lseq(4));
-  EXPECT_TRUE(go_back_n(f.fs));
+  EXPECT_TRUE(go_back_n(f.fs, f.now));
   EXPECT_EQ(f.fs.tx_next_seq, f.lseq(0));
   EXPECT_EQ(load_flags(f.fs) & abi::kFlowTxFinSent, 0u);
   EXPECT_EQ(f.fs.tx_resend_ahead, 4u);
@@ -175,7 +175,7 @@ TEST_P(LossRecovery, LostBareFinIsResent) {
   EXPECT_EQ(seg.hdr.flags, kTcpAck | kTcpFin);
   EXPECT_EQ(f.fs.tx_sent, 0u);  // only the FIN is in flight
   EXPECT_EQ(snd_una(f.fs), f.lseq(3));
-  EXPECT_TRUE(go_back_n(f.fs));  // the timer's RTO must resend it
+  EXPECT_TRUE(go_back_n(f.fs, f.now));  // the timer's RTO must resend it
   seg = f.send();
   EXPECT_EQ(seg.hdr.seq, f.lseq(3));
   EXPECT_EQ(seg.hdr.flags, kTcpAck | kTcpFin);
@@ -185,7 +185,7 @@ TEST_P(LossRecovery, AckCoveringTheFinAfterGoBackN) {
   Flow f(setup());
   f.app_write("abc", /*close=*/true);
   f.send();
-  go_back_n(f.fs);
+  go_back_n(f.fs, f.now);
   RxOutcome out = f.recv_ack(4);  // the first transmission arrived after all
   EXPECT_EQ(out.app_tx_bump, 3u);
   EXPECT_EQ(out.app_flags, abi::kArxTxFinAcked);
@@ -206,7 +206,7 @@ TEST_P(LossRecovery, GoBackNAcrossTheEndOfTheTxBuffer) {
   f.send();
   f.send();
   EXPECT_EQ(f.fs.tx_next_pos, 150u);
-  go_back_n(f.fs);
+  go_back_n(f.fs, f.now);
   EXPECT_EQ(f.fs.tx_next_pos, 4096u - 50);
   TxSegment seg = f.send();
   EXPECT_EQ(seg.payload[0].pos, 4096u - 50);

@@ -1,6 +1,9 @@
-// Out-of-order data: one interval kept in the rx buffer at its final position, merged with
-// overlapping or adjacent segments, the interval closest to RCV.NXT preferred, and delivered at
-// once when the hole before it is filled.
+// Out-of-order data: up to kMaxOooIntervals intervals kept in the rx buffer at their final
+// position, merged with overlapping or adjacent segments, never forgotten once kept (they may
+// have been reported in SACK blocks), and delivered at once when the hole before them fills.
+#include <vector>
+
+#include "components/fastpath/tcp/out_of_order.h"
 #include "components/fastpath/tcp/tests/tcp_harness.h"
 
 namespace vtas::tcp::testing {
@@ -8,12 +11,22 @@ namespace {
 
 VTAS_TCP_SUITE(OutOfOrder);
 
-// The stored interval, as peer offsets [start, end).
-std::pair<uint32_t, uint32_t> interval(const Flow& f) {
-  uint32_t start = f.fs.rx_ooo_start - f.rseq(0);
-  return {start, start + f.fs.rx_ooo_len};
-}
 using Interval = std::pair<uint32_t, uint32_t>;
+
+// The stored intervals, as peer offsets [start, end), in sequence order.
+std::vector<Interval> intervals(const Flow& f) {
+  std::vector<Interval> all;
+  for (uint32_t i = 0; i < f.fs.rx_ooo_count; ++i) {
+    const uint32_t start = f.fs.rx_ooo[i].start - f.rseq(0);
+    all.emplace_back(start, start + f.fs.rx_ooo[i].len);
+  }
+  return all;
+}
+// The only stored interval ({0, 0} when there is none or several).
+Interval interval(const Flow& f) {
+  const std::vector<Interval> all = intervals(f);
+  return all.size() == 1 ? all[0] : Interval(0, 0);
+}
 
 TEST_P(OutOfOrder, SegmentAfterAHoleIsStoredAndDuplicateAcked) {
   Flow f(setup());
@@ -34,7 +47,7 @@ TEST_P(OutOfOrder, FillingTheHoleDeliversTheIntervalAtOnce) {
   EXPECT_EQ(out.app_rx_pos, 0u);
   EXPECT_EQ(out.app_rx_bump, 10u);
   EXPECT_EQ(f.delivered, "abcdefghij");
-  EXPECT_EQ(f.fs.rx_ooo_len, 0u);
+  EXPECT_EQ(f.fs.rx_ooo_count, 0u);
   EXPECT_EQ(f.fs.rx_next_seq, f.rseq(10));
   EXPECT_EQ(out.ack.ack, f.rseq(10));
   EXPECT_EQ(f.fs.rx_avail, 4096u - 10);
@@ -83,28 +96,72 @@ TEST_P(OutOfOrder, DuplicateOfTheIntervalChangesNothing) {
   EXPECT_EQ(interval(f), Interval(5, 10));
 }
 
-TEST_P(OutOfOrder, CloserSegmentReplacesAFartherInterval) {
+TEST_P(OutOfOrder, SeveralHolesKeepSeveralIntervals) {
   Flow f(setup());
   f.recv_data(10, "klmno");
-  RxOutcome out = f.recv_data(3, "de");  // not adjacent, but closer to RCV.NXT
+  RxOutcome out = f.recv_data(3, "de");  // not adjacent: a second interval, before the first
   EXPECT_EQ(out.drop, DropReason::kNone);
-  EXPECT_EQ(interval(f), Interval(3, 5));
+  f.recv_data(20, "uv");
+  EXPECT_EQ(intervals(f), (std::vector<Interval>{{3, 5}, {10, 15}, {20, 22}}));
   out = f.recv_data(0, "abc");
   EXPECT_EQ(out.app_rx_bump, 5u);
   EXPECT_EQ(f.delivered, "abcde");
-  EXPECT_EQ(f.fs.rx_ooo_len, 0u);  // the far interval was forgotten: the peer resends it
-  f.recv_data(10, "klmno");
-  f.recv_data(5, "fghij");
+  EXPECT_EQ(intervals(f), (std::vector<Interval>{{10, 15}, {20, 22}}));
+  out = f.recv_data(5, "fghij");
+  EXPECT_EQ(out.app_rx_bump, 10u);
   EXPECT_EQ(f.delivered, "abcdefghijklmno");
+  f.recv_data(15, "pqrst");
+  EXPECT_EQ(f.delivered, "abcdefghijklmnopqrstuv");
+  EXPECT_EQ(f.fs.rx_ooo_count, 0u);
 }
 
-TEST_P(OutOfOrder, FartherSegmentIsDroppedWhenNotAdjacent) {
+TEST_P(OutOfOrder, ASegmentBridgingTwoIntervalsMergesThem) {
   Flow f(setup());
-  f.recv_data(3, "de");
-  RxOutcome out = f.recv_data(10, "klmno");
+  f.recv_data(4, "ef");
+  f.recv_data(10, "kl");
+  f.recv_data(16, "qr");
+  f.recv_data(6, "ghij");  // touches both [4, 6) and [10, 12)
+  EXPECT_EQ(intervals(f), (std::vector<Interval>{{4, 12}, {16, 18}}));
+  EXPECT_EQ(f.fs.rx_ooo_recent, 0u);
+}
+
+TEST_P(OutOfOrder, WithEverySlotTakenANewSegmentIsDroppedNotAKeptInterval) {
+  Flow f(setup());
+  for (uint32_t i = 0; i < abi::kMaxOooIntervals; ++i) f.recv_data(10 + 10 * i, "xx");
+  ASSERT_EQ(f.fs.rx_ooo_count, abi::kMaxOooIntervals);
+  RxOutcome out = f.recv_data(5, "f");  // closer, but keeping it would forget a kept interval
   EXPECT_EQ(out.drop, DropReason::kOooDropped);
   EXPECT_TRUE(out.send_ack);
-  EXPECT_EQ(interval(f), Interval(3, 5));
+  out = f.recv_data(12, "yy");  // adjacent to a kept one: merged, no slot needed
+  EXPECT_EQ(out.drop, DropReason::kNone);
+  EXPECT_EQ(intervals(f)[0], Interval(10, 14));
+}
+
+TEST_P(OutOfOrder, InOrderSegmentCoveringSeveralIntervalsDeliversThroughTheLast) {
+  Flow f(setup());
+  f.recv_data(3, "d");
+  f.recv_data(6, "g");
+  f.recv_data(9, "jkl");
+  RxOutcome out = f.recv_data(0, "abcdefghij");  // reaches into [9, 12)
+  EXPECT_EQ(out.app_rx_bump, 12u);
+  EXPECT_EQ(f.delivered, "abcdefghijkl");
+  EXPECT_EQ(f.fs.rx_ooo_count, 0u);
+}
+
+TEST_P(OutOfOrder, SackBlocksPutTheMostRecentIntervalFirst) {
+  Flow f(setup());
+  f.recv_data(10, "kl");
+  f.recv_data(20, "uv");
+  f.recv_data(4, "ef");
+  f.recv_data(12, "m");  // grows [10, 12): now the most recent
+  abi::OooInterval blocks[abi::kMaxOooIntervals];
+  ASSERT_EQ(ooo_sack_blocks(f.fs, blocks, 3), 3u);
+  EXPECT_EQ(blocks[0].start, f.rseq(10));
+  EXPECT_EQ(blocks[0].len, 3u);
+  EXPECT_EQ(blocks[1].start, f.rseq(4));
+  EXPECT_EQ(blocks[2].start, f.rseq(20));
+  EXPECT_EQ(ooo_sack_blocks(f.fs, blocks, 1), 1u);
+  EXPECT_EQ(blocks[0].start, f.rseq(10));
 }
 
 TEST_P(OutOfOrder, InOrderSegmentReachingIntoTheIntervalDeliversAll) {
@@ -113,7 +170,7 @@ TEST_P(OutOfOrder, InOrderSegmentReachingIntoTheIntervalDeliversAll) {
   RxOutcome out = f.recv_data(0, "abcdefg");
   EXPECT_EQ(out.app_rx_bump, 10u);
   EXPECT_EQ(f.delivered, "abcdefghij");
-  EXPECT_EQ(f.fs.rx_ooo_len, 0u);
+  EXPECT_EQ(f.fs.rx_ooo_count, 0u);
 }
 
 TEST_P(OutOfOrder, InOrderSegmentCoveringTheIntervalDropsIt) {
@@ -122,7 +179,7 @@ TEST_P(OutOfOrder, InOrderSegmentCoveringTheIntervalDropsIt) {
   RxOutcome out = f.recv_data(0, "abcdefghijkl");
   EXPECT_EQ(out.app_rx_bump, 12u);
   EXPECT_EQ(f.delivered, "abcdefghijkl");
-  EXPECT_EQ(f.fs.rx_ooo_len, 0u);
+  EXPECT_EQ(f.fs.rx_ooo_count, 0u);
   EXPECT_EQ(f.fs.rx_next_seq, f.rseq(12));
 }
 

@@ -71,7 +71,7 @@ TEST_P(Robustness, RandomAppBumpsKeepInvariantsAndAreAllOrNothing) {
         }
         break;
       case 3:
-        if (r.chance(10)) go_back_n(f.fs);
+        if (r.chance(10)) go_back_n(f.fs, f.now);
         break;
       default:
         break;
@@ -144,7 +144,7 @@ TEST_P(Robustness, RandomSegmentsKeepInvariants) {
         }
         break;
       case 3:
-        if (r.chance(5)) go_back_n(f.fs);
+        if (r.chance(5)) go_back_n(f.fs, f.now);
         break;
       default:
         break;

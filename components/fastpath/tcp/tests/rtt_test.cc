@@ -109,7 +109,7 @@ TEST_P(RttWithoutTimestamps, RetransmittedSegmentGivesNoSample) {
   f.app_write(std::string(100, 'x'));
   f.send();
   f.now += 1000;
-  go_back_n(f.fs);  // RTO
+  go_back_n(f.fs, f.now);  // RTO
   EXPECT_EQ(f.fs.tcp_bits & kBitRttTiming, 0);
   TxSegment seg = f.send();
   EXPECT_TRUE(seg.retransmission);
@@ -126,7 +126,7 @@ TEST_P(RttWithoutTimestamps, NewDataAfterRecoveryIsTimedAgain) {
   f.app_write(std::string(200, 'x'));
   f.send();
   f.send();
-  go_back_n(f.fs);
+  go_back_n(f.fs, f.now);
   f.send();
   f.send();
   EXPECT_EQ(f.fs.tcp_bits & kBitRttTiming, 0);
