@@ -11,7 +11,7 @@ VTAS_PACKAGES=(
   libspdlog-dev libgtest-dev libbenchmark-dev
   iproute2 nftables ethtool procps psmisc python3 python3-matplotlib python3-scapy
   redis-server redis-tools nginx curl wrk iperf3
-  qemu-system-x86 qemu-utils busybox-static cpio
+  qemu-system-x86 qemu-utils busybox-static cpio xz-utils libelf1
 )
 
 log() { printf '\033[1m[vtas]\033[0m %s\n' "$*" >&2; }

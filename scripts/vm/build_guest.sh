@@ -5,9 +5,12 @@
 # Idempotent: the kernel package is downloaded and unpacked once into OUT/cache; the
 # initramfs is rebuilt only when an input changed.
 #
-#   scripts/vm/build_guest.sh --out DIR [--bin FILE]... [--kernel-package NAME]
+#   scripts/vm/build_guest.sh --out DIR [--bin FILE]... [--kernel-package NAME] [--noiommu-vfio]
 #
 # Produces DIR/vmlinuz and DIR/initrd.cpio.gz and prints "kernel=<path> initrd=<path>".
+# --noiommu-vfio: the initramfs (DIR/initrd-noiommu.cpio.gz instead) gets a vfio.ko built with
+# CONFIG_VFIO_NOIOMMU (build_noiommu_vfio.sh, cached in DIR/cache) in place of Debian's, which
+# /init loads with enable_unsafe_noiommu_mode=1: VFIO in a VM without an IOMMU.
 # Binaries go to /bin in the guest; dynamically linked ones bring their libraries (ldd), static
 # ones are taken as they are. What /init does (see tests/vm/qemu/guest_init.sh): loads the
 # VFIO modules, starts `vtas-proxy-guest $vt_proxy_args`, waits for its readiness, runs
@@ -21,15 +24,18 @@ init_script="$root/tests/vm/qemu/guest_init.sh"
 
 die() { printf 'build_guest.sh: error: %s\n' "$*" >&2; exit 1; }
 log() { printf 'build_guest.sh: %s\n' "$*" >&2; }
+# shellcheck source-path=SCRIPTDIR source=guest_kernel.sh
+source "$here/guest_kernel.sh"
 
-out="" kernel_package=""
+out="" kernel_package="" noiommu=0
 bins=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out="$2"; shift 2 ;;
     --bin) bins+=("$2"); shift 2 ;;
     --kernel-package) kernel_package="$2"; shift 2 ;;
-    *) die "unknown argument '$1' (usage: $0 --out DIR [--bin FILE]... [--kernel-package NAME])" ;;
+    --noiommu-vfio) noiommu=1; shift ;;
+    *) die "unknown argument '$1' (usage: $0 --out DIR [--bin FILE]... [--kernel-package NAME] [--noiommu-vfio])" ;;
   esac
 done
 [ -n "$out" ] || die "--out DIR is required"
@@ -45,21 +51,12 @@ exec 9>"$out/.lock"
 flock 9
 
 # The kernel: the version linux-image-amd64 points at, unless one is named.
-if [ -z "$kernel_package" ]; then
-  if [ -f "$cache/kernel-package" ]; then
-    kernel_package="$(cat "$cache/kernel-package")"
-  else
-    kernel_package="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')"
-    [ -n "$kernel_package" ] || die "cannot find the kernel package behind linux-image-amd64 (apt-get update?)"
-    echo "$kernel_package" > "$cache/kernel-package"
-  fi
-fi
+kernel_package="$(guest_kernel_package "$cache" "$kernel_package")"
 kdir="$cache/$kernel_package"
 if [ ! -f "$kdir/.unpacked" ]; then
   log "downloading $kernel_package"
   rm -rf "$kdir" && mkdir -p "$kdir"
-  (cd "$kdir" && apt-get download "$kernel_package" >/dev/null 2>"$kdir/apt.log") ||
-    die "apt-get download $kernel_package failed: $(tail -1 "$kdir/apt.log") (network? apt-get update?)"
+  guest_download "$kdir" "$kernel_package"
   dpkg-deb -x "$kdir"/*.deb "$kdir/root" || die "unpacking $kernel_package failed"
   rm -f "$kdir"/*.deb
   touch "$kdir/.unpacked"
@@ -75,22 +72,29 @@ else
   if [ ! -x "$cache/busybox/bin/busybox" ]; then
     log "downloading busybox-static"
     rm -rf "$cache/busybox" && mkdir -p "$cache/busybox"
-    (cd "$cache/busybox" && apt-get download busybox-static >/dev/null 2>&1) || die "apt-get download busybox-static failed"
+    guest_download "$cache/busybox" busybox-static
     dpkg-deb -x "$cache/busybox"/*.deb "$cache/busybox" && rm -f "$cache/busybox"/*.deb
   fi
   busybox="$cache/busybox/bin/busybox"
 fi
 
-modules=(virt/lib/irqbypass.ko drivers/vfio/vfio.ko drivers/vfio/vfio_iommu_type1.ko
-         drivers/vfio/vfio_virqfd.ko drivers/vfio/pci/vfio-pci-core.ko drivers/vfio/pci/vfio-pci.ko)
-inputs=("$busybox" "$init_script" "$0" "${bins[@]}")
-for m in "${modules[@]}"; do
-  [ -f "$moddir/kernel/$m" ] || die "$kernel_package has no $m"
-  inputs+=("$moddir/kernel/$m")
-done
-
+# The modules /init loads (guest_init.sh), from the kernel package but for a no-IOMMU vfio.ko.
 initrd="$out/initrd.cpio.gz"
-stamp="$out/initrd.inputs"
+vfio_ko="$moddir/kernel/drivers/vfio/vfio.ko"
+if [ "$noiommu" = 1 ]; then
+  # build_noiommu_vfio.sh takes its own lock (not DIR/.lock, which this script holds).
+  vfio_ko="$("$here/build_noiommu_vfio.sh" --out "$out" --kernel-package "$kernel_package")" ||
+    die "no vfio.ko with CONFIG_VFIO_NOIOMMU (build_noiommu_vfio.sh failed, its error is above)"
+  initrd="$out/initrd-noiommu.cpio.gz"
+fi
+module_files=("$moddir/kernel/virt/lib/irqbypass.ko" "$vfio_ko")
+for m in vfio_iommu_type1.ko vfio_virqfd.ko pci/vfio-pci-core.ko pci/vfio-pci.ko; do
+  module_files+=("$moddir/kernel/drivers/vfio/$m")
+done
+for m in "${module_files[@]}"; do [ -f "$m" ] || die "$kernel_package has no $m"; done
+inputs=("$busybox" "$init_script" "$0" "${bins[@]}" "${module_files[@]}")
+
+stamp="${initrd%.cpio.gz}.inputs"
 want="$(printf '%s\n' "${inputs[@]}" | sort)"
 fresh=1
 if [ ! -f "$initrd" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
@@ -99,11 +103,13 @@ else
   for f in "${inputs[@]}"; do [ "$f" -nt "$initrd" ] && fresh=0; done
 fi
 if [ "$fresh" = 0 ]; then
-  staging="$out/initrd.staging"
+  staging="${initrd%.cpio.gz}.staging"
   rm -rf "$staging"
   mkdir -p "$staging"/{bin,sbin,dev,proc,sys,tmp,run,lib/modules,lib64,usr/lib}
   cp "$busybox" "$staging/bin/busybox"
-  for m in "${modules[@]}"; do cp "$moddir/kernel/$m" "$staging/lib/modules/"; done
+  for m in "${module_files[@]}"; do cp "$m" "$staging/lib/modules/"; done
+  # Module parameters /init passes to insmod (lib/modules/<name>.args).
+  if [ "$noiommu" = 1 ]; then echo "enable_unsafe_noiommu_mode=1" > "$staging/lib/modules/vfio.args"; fi
   cp "$init_script" "$staging/init"
   chmod 755 "$staging/init"
   for b in "${bins[@]}"; do

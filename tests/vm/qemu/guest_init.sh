@@ -2,6 +2,7 @@
 # /init of the test guest built by scripts/vm/build_guest.sh. Everything it reports goes to the
 # console (QEMU's stdout) as "VTAS-VM ..." lines that tests/vm/qemu parses:
 #   VTAS-VM init uptime=<s>              reached /init
+#   VTAS-VM insmod <module> <args>        a module loaded with parameters (or its insmod error)
 #   VTAS-VM proxy ready uptime=<s>        vtas-proxy-guest serves apps (else "proxy failed")
 #   VTAS-VM runN: <line>                  output of vt_runN
 #   VTAS-VM runN exit=<code> seconds=<s>  its exit status and duration
@@ -22,8 +23,12 @@ for word in $(cat /proc/cmdline); do
   esac
 done
 
+# A module's parameters, if any, are in /lib/modules/<name>.args (build_guest.sh --noiommu-vfio
+# puts enable_unsafe_noiommu_mode=1 there for its vfio.ko).
 for m in irqbypass vfio vfio_iommu_type1 vfio_virqfd vfio-pci-core vfio-pci; do
-  insmod /lib/modules/$m.ko 2>/tmp/insmod.err || echo "VTAS-VM insmod $m: $(cat /tmp/insmod.err)"
+  args="$(cat /lib/modules/$m.args 2>/dev/null)"
+  insmod /lib/modules/$m.ko $args 2>/tmp/insmod.err || echo "VTAS-VM insmod $m: $(cat /tmp/insmod.err)"
+  [ -n "$args" ] && echo "VTAS-VM insmod $m $args"
 done
 
 finish() {
