@@ -220,6 +220,13 @@ class ConnActor final : public Actor {
   void hold_frame(const Connection& conn, const fastpath::PacketIn& packet);
   void replay_frame(const Connection& conn, const fastpath::PacketIn& packet);
   void release_held_frames(uint32_t conn_id, bool replay);
+  // Segments of a completed handshake that waits in a listener's backlog for the app's
+  // accept (the peer sends its request at once, as Linux lets it): moved to held_frames_
+  // when the accept comes, so the request is not lost to a retransmission timeout. Same
+  // bounds (counted in held_frames_total_).
+  std::unordered_map<FourTuple, std::vector<fastpath::PacketIn>, FourTupleHash> backlog_frames_;
+  void hold_backlog_frame(const FourTuple& tuple, const fastpath::PacketIn& packet);
+  void adopt_backlog_frames(const Connection& conn);
 };
 
 void register_actors(ActorRegistry& registry);

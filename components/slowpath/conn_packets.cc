@@ -74,8 +74,11 @@ void ConnActor::on_segment(const Segment& seg, const fastpath::PacketIn& packet)
     return;
   }
   // A segment of a completed handshake still waiting for an accept (the peer already sends
-  // data): no RST, the peer retransmits once the flow is installed.
-  if (listeners_.syn_waiting(seg.tuple)) return;
+  // data): no RST; kept and handed to the fast path once the flow is installed.
+  if (listeners_.syn_waiting(seg.tuple)) {
+    hold_backlog_frame(seg.tuple, packet);
+    return;
+  }
   if (Listener* listener = listeners_.select(seg.tuple, tuple_hash(seg.tuple))) {
     on_listen_segment(*listener, seg, packet);
     return;
@@ -239,6 +242,7 @@ void ConnActor::passive_open(Listener& listener, const PostedAccept& accept,
     if (slot) listeners_.return_accept(listener, PostedAccept{accept.record, *slot});
     return;
   }
+  adopt_backlog_frames(*conn);
   send_install(*conn);
 }
 

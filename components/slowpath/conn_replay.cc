@@ -26,6 +26,37 @@ void ConnActor::hold_frame(const Connection& conn, const fastpath::PacketIn& pac
   ++counters_.frames_held;
 }
 
+void ConnActor::hold_backlog_frame(const FourTuple& tuple, const fastpath::PacketIn& packet) {
+  if (held_frames_total_ >= kHeldTotal) {
+    // Full: first forget frames of handshakes that left the backlog without an accept
+    // (expired, or their listener closed); they would never be replayed.
+    for (auto it = backlog_frames_.begin(); it != backlog_frames_.end();) {
+      if (listeners_.syn_waiting(it->first)) {
+        ++it;
+        continue;
+      }
+      held_frames_total_ -= it->second.size();
+      it = backlog_frames_.erase(it);
+    }
+  }
+  std::vector<fastpath::PacketIn>& frames = backlog_frames_[tuple];
+  if (frames.size() >= kHeldPerConnection || held_frames_total_ >= kHeldTotal) {
+    ++counters_.frames_held_dropped;  // the peer retransmits it
+    return;
+  }
+  frames.push_back(packet);
+  ++held_frames_total_;
+  ++counters_.frames_held;
+}
+
+void ConnActor::adopt_backlog_frames(const Connection& conn) {
+  auto it = backlog_frames_.find(tuple_of(conn.record));
+  if (it == backlog_frames_.end()) return;
+  HeldFrames& held = held_frames_[conn.record.conn_id];
+  for (fastpath::PacketIn& packet : it->second) held.frames.push_back(std::move(packet));
+  backlog_frames_.erase(it);  // the count moved with them: held_frames_total_ is unchanged
+}
+
 void ConnActor::replay_frame(const Connection& conn, const fastpath::PacketIn& packet) {
   HeldFrames& held = held_frames_[conn.record.conn_id];
   if (held.replayed >= kReplaysPerConnection) {

@@ -114,17 +114,26 @@ TEST(ConnSynReceived, WithoutAnAcceptTheAppHearsOnlyOfCompletedHandshakes) {
   ASSERT_EQ(h.notifies().size(), 1u);
   EXPECT_EQ(h.notifies()[0].type(), AppNotify::TYPE_LISTEN_NEW_CONN);
   EXPECT_TRUE(h.install_requests().empty());
-  // The peer's data before the accept: dropped without a RST (it retransmits).
+  // The peer's data before the accept: no RST; kept until the flow is installed, then
+  // handed to the fast path (Linux queues it on the accept queue's socket too).
   PeerSegment data = h.third_ack(syn);
   data.payload = "early";
   h.clear();
   h.segment(data);
   EXPECT_TRUE(h.packet_outs().empty());
+  EXPECT_EQ(h.actor->counters().frames_held, 1u);
   h.accept(l, 0xabc, 2);
   const auto installs = h.install_requests();
   ASSERT_EQ(installs.size(), 1u);
   EXPECT_EQ(installs[0].install_flow().rx_next_seq(), 1001u);
   EXPECT_EQ(installs[0].install_flow().notify().opaque(), 0xabcu);
+  h.clear();
+  h.respond_installed(installs[0], 11);
+  const auto outs = h.packet_outs();
+  ASSERT_EQ(outs.size(), 1u);
+  EXPECT_TRUE(outs[0].receive());
+  EXPECT_NE(outs[0].frame().find("early"), std::string::npos);
+  EXPECT_EQ(h.actor->counters().frames_replayed, 1u);
 }
 
 TEST(ConnSynReceived, SynAckIsRetransmittedThenTheEntryExpires) {
