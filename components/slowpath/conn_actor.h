@@ -140,7 +140,8 @@ class ConnActor final : public Actor {
   void query_for_time_wait(Connection& conn);
   void on_flow_info(uint32_t conn_id, const Envelope* response);
   void remove_flow(Connection& conn, bool send_reset, int status);
-  void enter_time_wait(const Connection& conn);
+  // TIME_WAIT after an active close; with `linger`, the short entry of a passive close.
+  void enter_time_wait(const Connection& conn, bool linger = false);
   void release_time_wait(const TimeWaitEntry& entry);
   void abort_for_detach(Connection& conn);
 

@@ -127,6 +127,11 @@ void ConnActor::maybe_finish(Connection& conn) {
     if (!conn.has(kConnQuerySent)) query_for_time_wait(conn);
     return;
   }
+  // Passive close: no TIME_WAIT (the peer keeps it), but a short linger. Segments the peer
+  // sends after the flow is gone (its TIME_WAIT ACKing a FIN our timer resent before the
+  // peer's ACK of it reached us) would otherwise meet "no connection" and get a RST, which
+  // also cuts the peer's TIME_WAIT short.
+  enter_time_wait(conn, /*linger=*/true);
   remove_flow(conn, /*send_reset=*/false, 0);
 }
 
@@ -156,7 +161,7 @@ void ConnActor::on_flow_info(uint32_t conn_id, const Envelope* response) {
   remove_flow(*conn, /*send_reset=*/false, 0);
 }
 
-void ConnActor::enter_time_wait(const Connection& conn) {
+void ConnActor::enter_time_wait(const Connection& conn, bool linger) {
   TimeWaitRecord tw{};
   tw.local_ip = conn.record.local_ip;
   tw.remote_ip = conn.record.remote_ip;
@@ -165,10 +170,14 @@ void ConnActor::enter_time_wait(const Connection& conn) {
   tw.snd_nxt = conn.record.snd_nxt;
   tw.rcv_nxt = conn.record.rcv_nxt;
   tw.ts_recent = conn.record.ts_recent;
-  tw.expires_ns = now_ns() + static_cast<uint64_t>(config_.time_wait.count());
+  const Nanos hold = linger ? std::min<Nanos>(config_.time_wait, kPassiveCloseLinger)
+                            : Nanos(config_.time_wait);
+  tw.expires_ns = now_ns() + static_cast<uint64_t>(hold.count());
   tw.flags = static_cast<uint8_t>((conn.has(kConnTimestamps) ? kTimeWaitTimestamps : 0) |
                                   (conn.has(kConnSeqsKnown) ? kTimeWaitSeqsKnown : 0) |
-                                  (conn.has(kConnEphemeralPort) ? kTimeWaitEphemeral : 0));
+                                  (conn.has(kConnEphemeralPort) ? kTimeWaitEphemeral : 0) |
+                                  (linger ? kTimeWaitLinger : 0));
+  if (linger && time_wait_.full()) return;  // a nicety only: never at a TIME_WAIT's expense
   if (time_wait_.full()) {
     ++counters_.time_wait_overflow;
     if (log_peer())
@@ -183,7 +192,7 @@ void ConnActor::enter_time_wait(const Connection& conn) {
     return;
   }
   time_wait_.add(tw, *slot);
-  ++counters_.time_wait_entered;
+  ++(linger ? counters_.close_lingers : counters_.time_wait_entered);
 }
 
 void ConnActor::release_time_wait(const TimeWaitEntry& entry) {

@@ -19,6 +19,11 @@
 
 namespace vtas::conn {
 
+// How long a passive close keeps its linger entry (conn_close.cc): a few of the timer's
+// retransmission timeouts, so the peer's answers to a FIN resent just before its ACK arrived
+// find the entry. At most the configured TIME_WAIT.
+inline constexpr std::chrono::seconds kPassiveCloseLinger{1};
+
 // The actors conn talks to, by manifest name.
 struct PeerNames {
   std::string fastpath = "fastpath";

@@ -56,6 +56,7 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(resets_by_peer);
   VTAS_CONN_COUNTER(close_timeouts);
   VTAS_CONN_COUNTER(time_wait_entered);
+  VTAS_CONN_COUNTER(close_lingers);
   VTAS_CONN_COUNTER(time_wait_overflow);
   VTAS_CONN_COUNTER(time_wait_acks);
   VTAS_CONN_COUNTER(time_wait_reopened);

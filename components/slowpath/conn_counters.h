@@ -61,6 +61,7 @@ struct ConnCounters {
   uint64_t resets_by_peer = 0;
   uint64_t close_timeouts = 0;
   uint64_t time_wait_entered = 0;
+  uint64_t close_lingers = 0;  // passive closes that keep a short linger entry (conn_close.cc)
   uint64_t time_wait_overflow = 0;  // TIME_WAIT table full: tuple released at once
   uint64_t time_wait_acks = 0;
   uint64_t time_wait_reopened = 0;

@@ -164,6 +164,9 @@ static_assert(offsetof(ConnRecord, rcv_nxt) == 108);
 inline constexpr uint8_t kTimeWaitTimestamps = 1u << 0;  // our ACKs carry timestamps
 inline constexpr uint8_t kTimeWaitSeqsKnown = 1u << 1;   // snd_nxt / rcv_nxt from FlowInfo
 inline constexpr uint8_t kTimeWaitEphemeral = 1u << 2;   // the local port is an ephemeral one
+// Not a TIME_WAIT: a passive close's short linger (conn_close.cc), which swallows the peer's
+// late ACKs instead of answering them with RSTs.
+inline constexpr uint8_t kTimeWaitLinger = 1u << 3;
 
 struct TimeWaitRecord {
   uint32_t local_ip;

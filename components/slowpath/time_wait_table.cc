@@ -81,6 +81,11 @@ TimeWaitAnswer time_wait_answer(const TimeWaitRecord& e, const Segment& s, bool 
   if (s.any(wire::kTcpRst)) return a;
   const bool seqs_known = (e.flags & kTimeWaitSeqsKnown) != 0;
   if (s.is_connection_request()) {
+    // A linger entry guards nothing: the peer closed first and acknowledged our FIN.
+    if (e.flags & kTimeWaitLinger) {
+      a.action = TimeWaitAction::kReopen;
+      return a;
+    }
     if (accept_newer_syn) {
       const bool ts = (e.flags & kTimeWaitTimestamps) != 0 && s.options.has_timestamps;
       // RFC 6191: with timestamps on both, a higher TSval proves the SYN is new; without,
@@ -98,6 +103,9 @@ TimeWaitAnswer time_wait_answer(const TimeWaitRecord& e, const Segment& s, bool 
     return a;
   }
   if (!s.any(wire::kTcpAck)) return a;
+  // A linger entry answers only a retransmitted FIN (our ACK of it was lost); a late ACK (of a
+  // FIN we resent spuriously, say) is dropped: the connection is over on both sides.
+  if ((e.flags & kTimeWaitLinger) && !s.any(wire::kTcpFin)) return a;
   if (seqs_known) {
     a.seq = e.snd_nxt;
     a.ack = e.rcv_nxt;
@@ -107,7 +115,8 @@ TimeWaitAnswer time_wait_answer(const TimeWaitRecord& e, const Segment& s, bool 
     a.seq = s.ack;
     a.ack = s.seq + s.sequence_length();
   }
-  a.action = s.any(wire::kTcpFin) ? TimeWaitAction::kAckAndRestart : TimeWaitAction::kAck;
+  a.action = s.any(wire::kTcpFin) && !(e.flags & kTimeWaitLinger) ? TimeWaitAction::kAckAndRestart
+                                                                  : TimeWaitAction::kAck;
   return a;
 }
 

@@ -144,7 +144,7 @@ TEST(ConnClose, FlowQueryWithoutAnswerStillEndsInTimeWait) {
   EXPECT_EQ(ack.tcp.ack, 3001u);
 }
 
-TEST(ConnClose, PassiveCloseHasNoTimeWait) {
+TEST(ConnClose, PassiveCloseHasNoTimeWaitOnlyAShortLinger) {
   TempDir dir;
   Harness h(dir);
   h.start();
@@ -158,6 +158,29 @@ TEST(ConnClose, PassiveCloseHasNoTimeWait) {
   EXPECT_FALSE(removes[0].send_reset());
   EXPECT_EQ(removes[0].notify().request_id(), 51u);
   EXPECT_TRUE(h.envelopes(Envelope::kFlowQuery).empty());
+  EXPECT_EQ(h.actor->counters().time_wait_entered, 0u);
+  EXPECT_EQ(h.actor->counters().close_lingers, 1u);
+
+  // The peer's TIME_WAIT answering a FIN our timer resent: dropped, no RST.
+  h.clear();
+  PeerSegment late_ack;
+  late_ack.flags = wire::kTcpAck;
+  late_ack.seq = 3001;
+  late_ack.ack = 7001;
+  h.segment(late_ack);
+  EXPECT_TRUE(h.packet_outs().empty());
+  // The peer's FIN again (our ACK of it was lost): acknowledged.
+  PeerSegment fin = late_ack;
+  fin.flags = wire::kTcpFin | wire::kTcpAck;
+  fin.seq = 3000;
+  h.segment(fin);
+  ASSERT_EQ(h.packet_outs().size(), 1u);
+  wire::Frame ack = parse_sent(h.packet_outs()[0].frame());
+  EXPECT_EQ(ack.tcp.flags & wire::kTcpRst, 0);
+  EXPECT_EQ(ack.tcp.ack, 3001u);
+  // A new SYN on the tuple opens a new connection at once (tested in ConnTimeWait for real
+  // TIME_WAITs). The linger ends after kPassiveCloseLinger; then the tuple is unknown again.
+  h.runner->advance(kPassiveCloseLinger + std::chrono::seconds(2));
   EXPECT_EQ(h.actor->time_wait().size(), 0u);
 }
 

@@ -118,5 +118,16 @@ TEST(TimeWaitAnswer, NewerSynReopensOlderSynIsAcked) {
             TimeWaitAction::kIgnore);
 }
 
+TEST(TimeWaitAnswer, ALingerDropsLateAcksAcksFinsAndLetsAnySynIn) {
+  const TimeWaitRecord linger = rec(1, 0, kTimeWaitLinger);
+  EXPECT_EQ(time_wait_answer(linger, seg(wire::kTcpAck, 700, 300), true).action,
+            TimeWaitAction::kIgnore);
+  auto fin = time_wait_answer(linger, seg(wire::kTcpFin | wire::kTcpAck, 700, 300), true);
+  EXPECT_EQ(fin.action, TimeWaitAction::kAck);  // answered, but the linger is not prolonged
+  EXPECT_EQ(fin.ack, 701u);
+  EXPECT_EQ(time_wait_answer(linger, seg(wire::kTcpSyn, 1, 0), false).action,
+            TimeWaitAction::kReopen);
+}
+
 }  // namespace
 }  // namespace vtas::conn
