@@ -202,6 +202,18 @@ bool Attachment::buffer_range_ok(uint64_t offset, uint64_t length) const {
   return true;
 }
 
+bool Attachment::service_gone() {
+  if (service_gone_.load(std::memory_order_relaxed)) return true;
+  // POLLRDHUP only: a context answer waiting to be read (POLLIN) is not a hang-up; POLLHUP
+  // and POLLERR are always reported.
+  pollfd p{socket_fd_, POLLRDHUP, 0};
+  if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL))) {
+    service_gone_.store(true, std::memory_order_relaxed);
+    return true;
+  }
+  return false;
+}
+
 void Attachment::add_queue_block(uint64_t offset, uint64_t length) {
   std::lock_guard<std::mutex> lock(blocks_mutex_);
   queue_blocks_.emplace_back(offset, length);
@@ -317,6 +329,7 @@ int attach_locked() {
 
   a->region_.emplace(std::move(*region));
   a->app_id_ = response.app_id;
+  a->poll_interval_app_us_ = response.poll_interval_app_us;
   a->control_doorbell_ = shm::Doorbell::adopt(fds.take(1));
   for (uint32_t core = 0; core < response.num_cores; ++core) {
     a->core_doorbells_.push_back(shm::Doorbell::adopt(fds.take(static_cast<int>(2 + core))));

@@ -91,6 +91,16 @@ class Attachment {
   uint32_t app_id() const { return app_id_; }
   shm::Doorbell& control_doorbell() { return control_doorbell_; }
   shm::Doorbell& core_doorbell(uint32_t core) { return core_doorbells_[core]; }
+  // TAS --fp-poll-interval-app from the AttachResponse: how long a blocking wait keeps
+  // polling after the context's last event before it sleeps (0: sleep at once).
+  uint32_t poll_interval_app_us() const { return poll_interval_app_us_; }
+
+  // True once the service closed the attach socket (it died and did not come back for this
+  // app): nothing will ever arrive on the rings again. Looks at the socket without blocking
+  // and without reading (other threads may be in a context exchange on it); thread-safe.
+  bool service_gone();
+  // What service_gone() found last, without looking at the socket.
+  bool service_gone_seen() const { return service_gone_.load(std::memory_order_relaxed); }
 
   // True if [offset, offset + length) may hold a connection buffer: non-empty, inside the
   // heap, and clear of every context queue block of this process.
@@ -112,6 +122,8 @@ class Attachment {
   mutable std::mutex blocks_mutex_;
   std::vector<std::pair<uint64_t, uint64_t>> queue_blocks_;  // offset, length
   std::atomic<int> live_contexts_{0};
+  uint32_t poll_interval_app_us_ = 0;
+  std::atomic<bool> service_gone_{false};
 
   friend int attach_locked();
 };

@@ -59,6 +59,10 @@ struct Context {
   EventBacklog backlog;
   bool sleep_announced = false;  // canwait() announced sleep on every ring
   bool invalid_printed = false;  // VTAS_DEBUG printed an invalid entry already
+  // --fp-poll-interval-app: when the context was first found idle after its last event
+  // (monotonic ns; 0: it had events since). Blocking waits poll until the interval is over.
+  uint64_t idle_since_ns = 0;
+  uint64_t next_service_check_ns = 0;  // service_gone() looks at the socket at most this often
   vtas_context_stats stats{};
 };
 
@@ -81,5 +85,9 @@ int with_context(flextcp_context* ctx, Op op) {
 
 // True if some ring of the context is corrupted (its error is recorded with fail(EPROTO)).
 bool context_corrupted(Context& c);
+
+// True (and fail(ECONNRESET) recorded) once the service closed the attach socket. Looks at
+// the socket at most every few milliseconds, so it is cheap enough for every empty poll.
+bool service_gone(Context& c);
 
 }  // namespace vtas::client

@@ -465,7 +465,9 @@ int poll_context(Context& c, int num, flextcp_event* events) {
       n = deliver(c, produced, events, n, num);
     }
   }
-  if (n == 0 && context_corrupted(c)) return -1;
+  if (n > 0) c.idle_since_ns = 0;  // blocking waits poll again for --fp-poll-interval-app
+  // A dead service is reported once its last events were handed out.
+  if (n == 0 && (context_corrupted(c) || service_gone(c))) return -1;
   return n;
 }
 

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 #include <random>
 #include <thread>
 
@@ -208,6 +209,121 @@ TEST_F(BlockingTest, NoLostWakeUpUnderRacingPushes) {
   service.join();
   EXPECT_GT(slept, kRounds / 10) << "the rounds must really exercise sleeping";
   EXPECT_EQ(stats(ctx_).rejected, 0u);
+}
+
+
+// The service hangs up (FakeService destroyed: it closes the attach socket, as a dead fast
+// path's kernel does): a thread asleep in flextcp_context_wait wakes with ECONNRESET, and
+// polling reports it too, instead of hanging forever.
+TEST_F(BlockingTest, AServiceHangUpWakesTheWaitAndFailsThePoll) {
+  auto waited = std::async(std::launch::async, [&] {
+    const int rc = flextcp_context_wait(&ctx_, -1);
+    return std::make_pair(rc, errno);
+  });
+  ASSERT_TRUE(wait_for_sleep_announcement(kin_offset(), std::chrono::seconds(5)))
+      << "the wait went to sleep";
+  service_.reset();
+  if (waited.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    uint64_t one = 1;  // unblock the thread so the test can end, then fail
+    [[maybe_unused]] auto n = ::write(flextcp_context_waitfd(&ctx_), &one, sizeof(one));
+    waited.wait();
+    FAIL() << "flextcp_context_wait still asleep 5 s after the service hung up";
+  }
+  const auto [rc, err] = waited.get();
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(err, ECONNRESET) << vtas_last_error();
+  flextcp_event events[4];
+  EXPECT_EQ(flextcp_context_poll(&ctx_, 4, events), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+  EXPECT_NE(std::string(vtas_last_error()).find("attach socket"), std::string::npos)
+      << vtas_last_error();
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), -1);
+  EXPECT_EQ(errno, ECONNRESET);
+}
+
+// Events the service left before it died are handed out first; then the hang-up.
+TEST_F(BlockingTest, EventsLeftByADeadServiceComeBeforeTheHangUp) {
+  deliver(flow_, "last words");
+  service_.reset();
+  EXPECT_EQ(received_bytes(poll()), "last words");
+  // Empty polls look at the socket every few milliseconds: the hang-up shows within a bound.
+  flextcp_event events[4];
+  const auto start = Clock::now();
+  int rc;
+  while ((rc = flextcp_context_poll(&ctx_, 4, events)) == 0 &&
+         Clock::now() - start < std::chrono::seconds(2)) {
+  }
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(errno, ECONNRESET);
+}
+
+// --fp-poll-interval-app as the service sends it in the AttachResponse.
+class PollIntervalTest : public BlockingTest {
+ protected:
+  static constexpr uint32_t kIntervalUs = 40'000;
+  FakeServiceOptions service_options() override {
+    FakeServiceOptions o;
+    o.poll_interval_app_us = interval_us_;
+    return o;
+  }
+  uint32_t interval_us_ = kIntervalUs;
+};
+
+TEST_F(PollIntervalTest, CanWaitSaysPollUntilTheIntervalAfterTheLastEventIsOver) {
+  const auto start = Clock::now();
+  int calls = 0;
+  while (flextcp_context_canwait(&ctx_) != 0) {
+    ASSERT_EQ(errno, EAGAIN) << vtas_last_error();
+    EXPECT_EQ(sleep_announcement(kin_offset()), 0u) << "no sleep announced while polling";
+    ++calls;
+    ASSERT_LT(Clock::now() - start, std::chrono::seconds(10)) << "never allowed to sleep";
+  }
+  const auto idle = Clock::now() - start;
+  EXPECT_GE(idle, std::chrono::microseconds(kIntervalUs)) << "slept before the interval";
+  EXPECT_GE(calls, 1);
+  EXPECT_NE(sleep_announcement(kin_offset()), 0u) << "then sleep is announced";
+  flextcp_context_waitclear(&ctx_);
+
+  // An event starts the interval again.
+  deliver(flow_, "x");
+  EXPECT_EQ(received_bytes(poll()), "x");
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), -1);
+  EXPECT_EQ(errno, EAGAIN);
+  EXPECT_NE(std::string(vtas_last_error()).find("fp-poll-interval-app"), std::string::npos)
+      << vtas_last_error();
+}
+
+class LongPollIntervalTest : public PollIntervalTest {
+ protected:
+  LongPollIntervalTest() { interval_us_ = 10'000'000; }
+};
+
+// During the interval the wait polls the rings: an event pushed without a doorbell (no
+// sleep is announced for 10 s, so the service does not ring) still ends it at once.
+TEST_F(LongPollIntervalTest, WaitSeesAnEventPushedDuringThePollInterval) {
+  std::thread service([&] {
+    // No readiness signal exists for "the app is spinning"; the push is correct at any
+    // moment (before the wait or during its poll phase), so no synchronisation is needed.
+    ASSERT_TRUE(fake().push_kin(new_connection_notice()));
+  });
+  const auto start = Clock::now();
+  const int rc = flextcp_context_wait(&ctx_, 5000);
+  const int err = errno;
+  service.join();
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(4)) << "seen while polling, not timed out";
+  EXPECT_EQ(rc, -1);
+  EXPECT_EQ(err, EAGAIN) << "events are pending";
+  EXPECT_EQ(poll().size(), 1u);
+}
+
+class NoPollIntervalTest : public PollIntervalTest {
+ protected:
+  NoPollIntervalTest() { interval_us_ = 0; }
+};
+
+TEST_F(NoPollIntervalTest, ZeroSleepsAtOnce) {
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), 0) << vtas_last_error();
+  flextcp_context_waitclear(&ctx_);
 }
 
 }  // namespace

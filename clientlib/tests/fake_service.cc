@@ -196,6 +196,7 @@ void FakeService::answer_attach(int client) {
   response.app_id = 7;
   response.num_cores = options_.num_cores;
   response.region_size = region_->size();
+  response.poll_interval_app_us = options_.poll_interval_app_us;
   std::vector<int> fds{region_->fd(), control_doorbell_->fd()};
   for (auto& bell : core_doorbells_) fds.push_back(bell.fd());
   fds.resize(fds.size() - std::min<size_t>(options_.fds_missing, fds.size()));

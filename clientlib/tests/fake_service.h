@@ -34,6 +34,7 @@ struct FakeServiceOptions {
   uint32_t arx_capacity = 64;
   uint32_t atx_capacity = 64;
   uint64_t region_size = 4ull << 20;
+  uint32_t poll_interval_app_us = 0;                 // in the AttachResponse
   // Misbehaviour.
   uint32_t attach_version = abi::kAttachVersion;     // in the AttachResponse
   int32_t attach_status = 0;                         // refuse the attach with this -errno

@@ -1,6 +1,5 @@
 #include "components/fastpath/app_manager.h"
 
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -42,18 +41,6 @@ std::string name_of(const char (&src)[N]) {
   return std::string(src, strnlen(src, N));
 }
 
-// Reads one 64-byte attach message and up to one fd, without blocking for long: a client that
-// connects and says nothing must not stall the control thread.
-int receive_first(int fd, void* message, int* passed_fd) {
-  int flags = ::fcntl(fd, F_GETFL);
-  ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  timeval tv{1, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  int got = abi::receive_with_fds(fd, message, 64, passed_fd, 1);
-  ::fcntl(fd, F_SETFL, flags);
-  return got;
-}
-
 }  // namespace
 
 AppManager::AppManager(AppManagerConfig config, Hooks hooks)
@@ -69,6 +56,7 @@ AppManager::~AppManager() {
   for (auto& [id, vm] : vms_) {
     if (vm->socket_fd >= 0) ::close(vm->socket_fd);
   }
+  for (auto& [fd, since] : pending_clients_) ::close(fd);
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (!config_.socket_path.empty()) ::unlink(config_.socket_path.c_str());
 }
@@ -106,44 +94,94 @@ void AppManager::accept_pending() {
   while (true) {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    // The socket is 0600 already; a process of another user that got hold of a connection
-    // anyway is still refused here.
-    ucred cred{};
-    socklen_t cred_len = sizeof(cred);
-    union {
-      abi::AttachRequest app;
-      abi::VmAttachRequest vm;
-    } request{};
-    int passed = -1;
-    int got = receive_first(fd, &request, &passed);
-    if (got < 0 || request.app.magic != abi::kAttachMagic) {
-      logger()->warn("attach: refused a client that did not speak the attach protocol");
-      if (passed >= 0) ::close(passed);
-      ::close(fd);
-      continue;
+    // Most clients sent their request right after connecting: serve them now.
+    if (serve_first_message(fd)) continue;
+    if (pending_clients_.size() >= std::max<uint32_t>(1, config_.max_pending_clients)) {
+      // Full of clients that say nothing: the oldest has had the longest chance.
+      auto oldest = std::min_element(pending_clients_.begin(), pending_clients_.end(),
+                                     [](const auto& x, const auto& y) { return x.second < y.second; });
+      drop_pending_client(oldest->first, "too many clients waiting to attach; dropped the oldest");
     }
-    bool allowed = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
-                   (cred.uid == ::geteuid() || cred.uid == 0);
-    bool version_ok = request.app.version == abi::kAttachVersion;
-    auto type = static_cast<abi::AttachMessageType>(request.app.type);
-    if (!allowed || !version_ok ||
-        (type != abi::AttachMessageType::kAttachRequest && type != abi::AttachMessageType::kVmAttachRequest)) {
-      abi::AttachResponse response{};
-      fill_header(response, abi::AttachMessageType::kAttachResponse);
-      response.status = !allowed ? -EACCES : -EPROTO;
-      copy_error(response.error, !allowed ? "permission denied" : "attach protocol mismatch");
-      abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
-      if (passed >= 0) ::close(passed);
-      ::close(fd);
-      continue;
-    }
-    if (type == abi::AttachMessageType::kVmAttachRequest) {
-      accept_vm(fd, request.vm, passed);
-    } else {
-      if (passed >= 0) ::close(passed);
-      accept_app(fd, request.app);
-    }
+    pending_clients_.emplace(fd, std::chrono::steady_clock::now());
+    hooks_.watch_pending_client(fd);
   }
+}
+
+void AppManager::on_pending_client(int fd) {
+  auto found = pending_clients_.find(fd);
+  if (found == pending_clients_.end()) return;
+  // Unwatch first: once served, the fd belongs to an app or a VM (watched anew) or is closed.
+  const auto since = found->second;
+  pending_clients_.erase(found);
+  hooks_.unwatch(fd);
+  if (serve_first_message(fd)) return;
+  pending_clients_.emplace(fd, since);  // a spurious wake-up: keep waiting, same deadline
+  hooks_.watch_pending_client(fd);
+}
+
+void AppManager::expire_pending_clients(std::chrono::steady_clock::time_point now) {
+  std::vector<int> expired;
+  for (const auto& [fd, since] : pending_clients_) {
+    if (now - since >= config_.pending_timeout) expired.push_back(fd);
+  }
+  for (int fd : expired) drop_pending_client(fd, "sent no attach request in time");
+}
+
+void AppManager::drop_pending_client(int fd, const char* why) {
+  pending_clients_.erase(fd);
+  hooks_.unwatch(fd);
+  ::close(fd);
+  // A flood of silent clients must not flood the log: the first, then every 100th.
+  if (pending_clients_dropped_++ % 100 == 0) {
+    logger()->warn("attach: dropped a client: {} ({} dropped so far; see the stats counter "
+                   "attach_clients_dropped)", why, pending_clients_dropped_);
+  }
+}
+
+bool AppManager::serve_first_message(int fd) {
+  union {
+    abi::AttachRequest app;
+    abi::VmAttachRequest vm;
+  } request{};
+  int passed = -1;
+  int got = abi::receive_with_fds(fd, &request, sizeof(request), &passed, 1);
+  if (got == -EAGAIN || got == -EWOULDBLOCK) return false;
+  if (got == -ECONNRESET) {  // it hung up before saying anything
+    ::close(fd);
+    return true;
+  }
+  if (got < 0 || request.app.magic != abi::kAttachMagic) {
+    logger()->warn("attach: refused a client that did not speak the attach protocol");
+    if (passed >= 0) ::close(passed);
+    ::close(fd);
+    return true;
+  }
+  // The socket is 0600 already; a process of another user that got hold of a connection
+  // anyway is still refused here.
+  ucred cred{};
+  socklen_t cred_len = sizeof(cred);
+  bool allowed = ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) == 0 &&
+                 (cred.uid == ::geteuid() || cred.uid == 0);
+  bool version_ok = request.app.version == abi::kAttachVersion;
+  auto type = static_cast<abi::AttachMessageType>(request.app.type);
+  if (!allowed || !version_ok ||
+      (type != abi::AttachMessageType::kAttachRequest && type != abi::AttachMessageType::kVmAttachRequest)) {
+    abi::AttachResponse response{};
+    fill_header(response, abi::AttachMessageType::kAttachResponse);
+    response.status = !allowed ? -EACCES : -EPROTO;
+    copy_error(response.error, !allowed ? "permission denied" : "protocol mismatch");
+    abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
+    if (passed >= 0) ::close(passed);
+    ::close(fd);
+    return true;
+  }
+  if (type == abi::AttachMessageType::kVmAttachRequest) {
+    accept_vm(fd, request.vm, passed);
+  } else {
+    if (passed >= 0) ::close(passed);
+    accept_app(fd, request.app);
+  }
+  return true;
 }
 
 std::unique_ptr<AppManager::App> AppManager::make_app(uint32_t id, uint8_t* base, uint64_t size,
@@ -211,6 +249,7 @@ void AppManager::accept_app(int fd, const abi::AttachRequest& request) {
   response.app_id = a.id;
   response.num_cores = config_.num_cores;
   response.region_size = a.size;
+  response.poll_interval_app_us = config_.poll_interval_app_us;
   std::vector<int> fds{a.region->fd(), config_.control_doorbell_fd};
   fds.insert(fds.end(), config_.core_doorbell_fds.begin(), config_.core_doorbell_fds.end());
   if (int rc = abi::send_with_fds(fd, &response, sizeof(response), fds.data(), fds.size()); rc != 0) {
@@ -299,6 +338,7 @@ void AppManager::add_vm_app(Vm& vm, const abi::VmAppRequest& request) {
   response.num_cores = config_.num_cores;
   response.region_size = app->size;
   response.region_offset = *slice;
+  response.poll_interval_app_us = config_.poll_interval_app_us;
   abi::send_with_fds(vm.socket_fd, &response, sizeof(response), nullptr, 0);
   vm.apps.push_back(app->id);
   uint32_t app_id = app->id;

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -48,6 +49,11 @@ struct AppManagerConfig {
   wire::MacAddr local_mac;
   std::vector<int> core_doorbell_fds;  // passed to apps: they wake sleeping cores
   int control_doorbell_fd = -1;        // passed to apps: they wake the control thread
+  uint32_t poll_interval_app_us = 10000;  // TAS --fp-poll-interval-app, told to every app
+  // Connected clients that have not sent their first message yet: how many may wait at once
+  // (the oldest is dropped to make room) and for how long.
+  uint32_t max_pending_clients = 64;
+  std::chrono::milliseconds pending_timeout{1000};
 };
 
 class AppManager {
@@ -94,6 +100,7 @@ class AppManager {
   struct Hooks {
     std::function<void(int fd, uint32_t app_id)> watch_app_socket;
     std::function<void(int fd, uint32_t vm_id)> watch_vm_socket;
+    std::function<void(int fd)> watch_pending_client;  // readable: call on_pending_client(fd)
     std::function<void(int fd)> unwatch;
     std::function<void(App&)> attached;
     std::function<void(App&)> detaching;              // flows must be removed, cores told
@@ -105,7 +112,15 @@ class AppManager {
 
   Status listen();
   int listen_fd() const { return listen_fd_; }
-  void accept_pending();                       // the listen socket is readable
+  // The listen socket is readable: accepts every waiting client without blocking. A client
+  // whose first message is not there yet waits in a bounded pending set (watched through
+  // Hooks::watch_pending_client) so a silent one never holds up the others.
+  void accept_pending();
+  void on_pending_client(int fd);              // a pending client's socket is readable
+  // Drops pending clients that said nothing for config.pending_timeout. Call periodically.
+  void expire_pending_clients(std::chrono::steady_clock::time_point now);
+  size_t pending_client_count() const { return pending_clients_.size(); }
+  uint64_t pending_clients_dropped() const { return pending_clients_dropped_; }
   void on_app_socket(uint32_t app_id);         // an app's socket is readable (request or EOF)
   void on_vm_socket(uint32_t vm_id);           // a VM proxy's socket is readable
 
@@ -135,6 +150,10 @@ class AppManager {
   std::unique_ptr<App> make_app(uint32_t id, uint8_t* base, uint64_t size, const char* name);
   Result<std::unique_ptr<App>> create_host_app(int socket_fd, const ucred& cred,
                                                const abi::AttachRequest& request);
+  // Reads a client's first message and attaches it; false when it has not arrived yet
+  // (the fd is still the caller's), true when the fd was consumed (attached or closed).
+  bool serve_first_message(int fd);
+  void drop_pending_client(int fd, const char* why);
   void accept_app(int fd, const abi::AttachRequest& request);
   void accept_vm(int fd, const abi::VmAttachRequest& request, int region_fd);
   void add_vm_app(Vm& vm, const abi::VmAppRequest& request);
@@ -152,6 +171,8 @@ class AppManager {
   uint32_t last_vm_id_ = 0;
   std::map<uint32_t, std::unique_ptr<App>> apps_;
   std::map<uint32_t, std::unique_ptr<Vm>> vms_;
+  std::map<int, std::chrono::steady_clock::time_point> pending_clients_;  // fd -> accepted at
+  uint64_t pending_clients_dropped_ = 0;
 };
 
 }  // namespace vtas::fastpath

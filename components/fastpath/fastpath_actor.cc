@@ -93,6 +93,7 @@ Status FastPathActor::on_start() {
   // Reports and requests are also drained on a slow timer: a doorbell is an optimisation,
   // never the only way work gets noticed.
   every(milliseconds(100), [this] {
+    apps_->expire_pending_clients(std::chrono::steady_clock::now());
     drain_reports();
     apps_->drain_requests([this](auto& app, auto& ctx, const abi::AppRequest& r) {
       relay_request(app, ctx, r);
@@ -271,12 +272,16 @@ Status FastPathActor::start_app_manager() {
   ac.local_mac = port_->mac();
   for (auto& core : cores_) ac.core_doorbell_fds.push_back(core->doorbell_fd);
   ac.control_doorbell_fd = control_doorbell_->fd();
+  ac.poll_interval_app_us = config_.poll_interval_app_us;
   AppManager::Hooks hooks;
   hooks.watch_app_socket = [this](int fd, uint32_t app_id) {
     watch_fd(fd, [this, app_id] { apps_->on_app_socket(app_id); });
   };
   hooks.watch_vm_socket = [this](int fd, uint32_t vm_id) {
     watch_fd(fd, [this, vm_id] { apps_->on_vm_socket(vm_id); });
+  };
+  hooks.watch_pending_client = [this](int fd) {
+    watch_fd(fd, [this, fd] { apps_->on_pending_client(fd); });
   };
   hooks.unwatch = [this](int fd) { unwatch_fd(fd); };
   hooks.attached = [this](AppManager::App& app) {
@@ -483,9 +488,48 @@ void FastPathActor::relay_request(AppManager::App& app, AppManager::Context& ctx
   m.set_cores(r.cores);
   m.set_reset(r.flags & abi::kCloseReset);
   m.set_reuse_port(r.flags & abi::kListenReusePort);
+  uint32_t& outstanding = unanswered_per_app_[app.id];
+  if (outstanding >= kMaxUnansweredPerApp) return refuse_request(m, -ENOBUFS);
   if (r.type == static_cast<uint8_t>(abi::AppRequestType::kListenOpen)) listen_ports_.set(ntohs(r.local_port));
-  unanswered_[{app.id, ctx.id, r.request_id}] = m;
+  // A repeated request id replaces its earlier entry: conn answers it once either way.
+  if (unanswered_.insert_or_assign({app.id, ctx.id, r.request_id}, m).second) ++outstanding;
   send(kConnActor, m);
+}
+
+void FastPathActor::refuse_request(const AppRequestIn& request, int status) {
+  ++app_requests_refused_;
+  // The event that answers each request type (abi::AppRequestType -> abi::AppEventType).
+  static const std::map<AppRequestIn::Type, AppNotify::Type> kAnswerOf = {
+      {AppRequestIn::TYPE_CONN_OPEN, AppNotify::TYPE_CONN_OPENED},
+      {AppRequestIn::TYPE_CONN_CLOSE, AppNotify::TYPE_CONN_CLOSED},
+      {AppRequestIn::TYPE_LISTEN_OPEN, AppNotify::TYPE_LISTEN_OPENED},
+      {AppRequestIn::TYPE_LISTEN_CLOSE, AppNotify::TYPE_LISTEN_CLOSED},
+      {AppRequestIn::TYPE_ACCEPT, AppNotify::TYPE_ACCEPTED},
+      {AppRequestIn::TYPE_CONN_MOVE, AppNotify::TYPE_CONN_MOVED},
+      {AppRequestIn::TYPE_REQUEST_SCALE, AppNotify::TYPE_SCALED},
+  };
+  auto answer = kAnswerOf.find(request.type());
+  if (answer == kAnswerOf.end()) return;
+  AppNotify m;
+  m.set_app_id(request.app_id());
+  m.set_context_id(request.context_id());
+  m.set_type(answer->second);
+  m.set_status(status);
+  m.set_request_id(request.request_id());
+  m.set_opaque(request.opaque());
+  m.set_flow_id(request.flow_id());
+  m.set_listener_id(request.listener_id());
+  m.set_local_ip(request.local_ip());
+  m.set_remote_ip(request.remote_ip());
+  m.set_local_port(request.local_port());
+  m.set_remote_port(request.remote_port());
+  post_notify(m, UINT32_MAX, 0);
+}
+
+void FastPathActor::forget_unanswered(uint32_t app_id, uint32_t context_id, uint32_t request_id) {
+  if (unanswered_.erase({app_id, context_id, request_id}) == 0) return;
+  auto count = unanswered_per_app_.find(app_id);
+  if (count != unanswered_per_app_.end() && --count->second == 0) unanswered_per_app_.erase(count);
 }
 
 bool FastPathActor::post_notify(const AppNotify& m, uint32_t flow_id, uint32_t core) {
@@ -500,7 +544,7 @@ bool FastPathActor::post_notify(const AppNotify& m, uint32_t flow_id, uint32_t c
       e.core = static_cast<uint16_t>(core);
     }
   }
-  if (m.request_id() != 0) unanswered_.erase({m.app_id(), m.context_id(), m.request_id()});
+  if (m.request_id() != 0) forget_unanswered(m.app_id(), m.context_id(), m.request_id());
   if (apps_->post_event(m.app_id(), m.context_id(), e)) return true;
   if (apps_->find(m.app_id())) kin_backlog_.emplace_back(m.app_id() << 16 | m.context_id(), e);
   return false;
@@ -516,6 +560,7 @@ void FastPathActor::app_detaching(AppManager::App& app) {
   for (auto it = unanswered_.begin(); it != unanswered_.end();) {
     it = std::get<0>(it->first) == app.id ? unanswered_.erase(it) : std::next(it);
   }
+  unanswered_per_app_.erase(app.id);
   detach_acks_[app.id] = static_cast<uint32_t>(cores_.size());
   for (uint32_t c = 0; c < cores_.size(); ++c) {
     for (auto& ctx : app.contexts) {
@@ -822,6 +867,8 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     add_counter(report, "kernel_frames_dropped", kernel_drops_);
   }
   add_counter(report, "unanswered_app_requests", unanswered_.size());
+  add_counter(report, "app_requests_refused", app_requests_refused_);
+  add_counter(report, "attach_clients_dropped", apps_ ? apps_->pending_clients_dropped() : 0);
   if (port_) {
     PortStats ps = port_->stats();
     add_counter(report, "port_rx_packets", ps.rx_packets);

@@ -91,6 +91,10 @@ class FastPathActor final : public Actor {
   void drain_reports();
   void handle_report(uint32_t core, const CoreReport& r);
   void relay_request(AppManager::App& app, AppManager::Context& ctx, const abi::AppRequest& r);
+  // Answers a request at once with `status` instead of relaying it (the app's bound of
+  // unanswered requests is reached).
+  void refuse_request(const AppRequestIn& request, int status);
+  void forget_unanswered(uint32_t app_id, uint32_t context_id, uint32_t request_id);
   bool post_notify(const AppNotify& m, uint32_t flow_id, uint32_t core);
   void remove_flow(uint32_t flow_id, bool send_reset);
   void app_detaching(AppManager::App& app);
@@ -123,8 +127,13 @@ class FastPathActor final : public Actor {
   std::unique_ptr<AppManager> apps_;
   std::map<uint32_t, PendingRemoval> removals_;            // flow id -> what to free on release
   std::map<uint32_t, uint32_t> detach_acks_;               // app id -> cores still to confirm
-  // Requests relayed to conn and not answered yet, resent if conn restarts.
+  // Requests relayed to conn and not answered yet, resent if conn restarts. At most
+  // kMaxUnansweredPerApp per app: an app that asks faster than conn answers (or while conn
+  // is down) gets -ENOBUFS answers instead of growing this map without bound.
+  static constexpr uint32_t kMaxUnansweredPerApp = 1024;
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, AppRequestIn> unanswered_;
+  std::map<uint32_t, uint32_t> unanswered_per_app_;  // app id -> its entries in unanswered_
+  uint64_t app_requests_refused_ = 0;
   std::vector<std::pair<uint32_t, abi::AppEvent>> kin_backlog_;  // (app<<16|ctx, event)
   bool dpdk_initialised_ = false;
   uint64_t frames_to_conn_ = 0, frames_to_arp_ = 0, frames_dropped_ = 0;

@@ -49,6 +49,7 @@ Result<FastPathConfig> fast_path_config(const manifest::Manifest& m) {
   c.hugepages = !tas.fp_no_hugepages();
   c.vlan_strip = tas.fp_vlan_strip();
   c.poll_interval_us = tas.fp_no_ints() ? UINT32_MAX : tas.fp_poll_interval_tas();
+  c.poll_interval_app_us = tas.fp_poll_interval_app();
   c.rx_buffer = static_cast<uint32_t>(tas.tcp_rxbuf_len());
   c.tx_buffer = static_cast<uint32_t>(tas.tcp_txbuf_len());
   c.report_ring = power_of_two_entries(tas.nic_rx_len());

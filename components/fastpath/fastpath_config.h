@@ -25,6 +25,7 @@ struct FastPathConfig {
   bool hugepages = true;              // !--fp-no-hugepages (shared regions)
   bool vlan_strip = false;
   uint32_t poll_interval_us = 10000;  // --fp-poll-interval-tas
+  uint32_t poll_interval_app_us = 10000;  // --fp-poll-interval-app (told to apps at attach)
   uint32_t max_flows = 131072;
   uint32_t rx_buffer = 8192;          // --tcp-rxbuf-len
   uint32_t tx_buffer = 8192;          // --tcp-txbuf-len

@@ -213,7 +213,10 @@ VTAS_API int flextcp_context_create(struct flextcp_context *ctx);
 
 /**
  * Polls up to `num` events. @return the number of events (0: none), or -1 with errno EPROTO
- * when the context's queues were corrupted by the other side (the context is unusable).
+ * when the context's queues were corrupted by the other side (the context is unusable), or
+ * -1 with errno ECONNRESET once the service is gone (it closed this process's attach socket:
+ * stopped, or crashed and not restarted for this app) and every event it left was handed out.
+ * Nothing more will come: destroy the contexts, vtas_fini(), and flextcp_init() again later.
  */
 VTAS_API int flextcp_context_poll(struct flextcp_context *ctx, int num,
     struct flextcp_event *events);
@@ -223,8 +226,11 @@ VTAS_API int flextcp_context_waitfd(struct flextcp_context *ctx);
 
 /**
  * Announces that the caller is about to block on the wait fd. @return 0: nothing is pending
- * and any later event will make the wait fd readable, so blocking is safe; -1: events are
- * pending, poll instead. After waking up (or not blocking), call flextcp_context_waitclear().
+ * and any later event will make the wait fd readable, so blocking is safe; -1 with errno
+ * EAGAIN: events are pending, or the context is still inside the service's poll interval
+ * (--fp-poll-interval-app, counted from the first canwait after the last event): poll
+ * instead; -1 with errno ECONNRESET: the service is gone (see flextcp_context_poll). After
+ * waking up (or not blocking), call flextcp_context_waitclear().
  */
 VTAS_API int flextcp_context_canwait(struct flextcp_context *ctx);
 
@@ -233,8 +239,10 @@ VTAS_API void flextcp_context_waitclear(struct flextcp_context *ctx);
 
 /**
  * Blocks until an event may be ready or `timeout_ms` passes (-1: no timeout), without lost
- * wake-ups (canwait + poll + waitclear). @return 0 if it waited, -1 with errno EAGAIN when
- * events were already pending (poll them), other errno on failure.
+ * wake-ups (canwait + poll + waitclear). It first polls the queues for up to the service's
+ * --fp-poll-interval-app after the last event (0: sleeps at once). @return 0 if it waited,
+ * -1 with errno EAGAIN when events are pending (poll them), -1 with errno ECONNRESET when
+ * the service is gone (a sleeping wait wakes up for it), other errno on failure.
  */
 VTAS_API int flextcp_context_wait(struct flextcp_context *ctx, int timeout_ms);
 

@@ -4,8 +4,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <thread>
 
 #include "clientlib/sockets/src/config.h"
 #include "clientlib/sockets/src/libc_calls.h"
@@ -123,6 +126,10 @@ void Engine::pump() {
   flextcp_event events[kBatch];
   for (;;) {
     const int n = flextcp_context_poll(&ctx_, kBatch, events);
+    if (n < 0 && errno == ECONNRESET) {
+      lose_service();
+      return;
+    }
     if (n < 0) {
       static bool reported = false;
       if (!reported) warn("the vtas context failed: %s", vtas_last_error());
@@ -133,6 +140,33 @@ void Engine::pump() {
     if (n < kBatch) break;
   }
   flush_deferred();
+}
+
+void Engine::lose_service() {
+  warn("the vtas service hung up (it stopped, or crashed and was not restarted for this "
+       "process): vtas sockets of this process fail with ECONNRESET, new ones use the kernel");
+  availability_ = Availability::kLost;
+  ctx_armed_ = false;
+  std::vector<Socket*> sockets;  // a socket with several descriptors is listed once
+  fds_.for_each(0, INT32_MAX, [&](int, FdObject* o) {
+    if (o->type != ObjectType::kSocket) return;
+    auto* s = static_cast<Socket*>(o);
+    if (std::find(sockets.begin(), sockets.end(), s) == sockets.end()) sockets.push_back(s);
+  });
+  for (Socket* s : sockets) {
+    if (s->kind == SocketKind::kUndecided) continue;  // a kernel socket so far
+    s->forgotten = true;  // libvtas will never report on it again
+    if (s->listen_state != ListenState::kNone) {
+      s->listen_state = ListenState::kNone;
+      s->listen_status = ECONNRESET;
+    }
+    if (s->state == ConnState::kConnecting || s->state == ConnState::kEstablished) {
+      s->state = s->state == ConnState::kConnecting ? ConnState::kFailed : ConnState::kClosed;
+      s->reset = true;
+      s->error = ECONNRESET;
+    }
+    notify(s);
+  }
 }
 
 void Engine::defer_flush(Socket* s) {
@@ -197,14 +231,30 @@ bool Engine::arm() {
   return true;
 }
 
+void Engine::let_others_in() {
+  // Between two looks at a context that is still polling (arm() refused), so a polling thread
+  // does not keep the one lock from the others.
+  mutex_.unlock();
+  std::this_thread::yield();
+  mutex_.lock();
+}
+
 int Engine::sleep(Waiter* waiter, pollfd* kernel, nfds_t kernel_count, const timespec* deadline,
                   const sigset_t* sigmask) {
   const bool use_context = availability_ == Availability::kAttached;
-  if (use_context && !arm()) return 0;   // events arrived meanwhile: the caller pumps again
+  if (use_context && !arm()) {
+    // Events arrived meanwhile, or the context is still in the service's poll interval
+    // (--fp-poll-interval-app): the caller pumps again.
+    let_others_in();
+    return 0;
+  }
   thread_local std::vector<pollfd> fds;  // no allocation per sleep once grown
   fds.assign(kernel, kernel + kernel_count);
   fds.push_back(pollfd{waiter->efd, POLLIN, 0});
-  if (use_context) fds.push_back(pollfd{flextcp_context_waitfd(&ctx_), POLLIN, 0});
+  if (use_context) {
+    fds.push_back(pollfd{client::Attachment::current()->socket_fd(), POLLRDHUP, 0});
+    fds.push_back(pollfd{flextcp_context_waitfd(&ctx_), POLLIN, 0});
+  }
   timespec timeout{};
   if (deadline != nullptr) {
     const timespec now = now_monotonic();
@@ -226,12 +276,19 @@ int Engine::sleep(Waiter* waiter, pollfd* kernel, nfds_t kernel_count, const tim
     flextcp_context_waitclear(&ctx_);
     ctx_armed_ = false;
   }
+  // The service hung up (the only news of it): look now so pump() reports it at once.
+  if (use_context && fds[fds.size() - 2].revents != 0) {
+    (void)client::Attachment::current()->service_gone();
+  }
   // This thread is awake and looks at its objects next: nobody needs to signal it.
   waiter->signaled = true;
   pump();
   waiter->signaled = false;
   // Others still sleep on the context: keep it armed so its next event wakes one of them.
-  while (use_context && sleepers_ > 0 && !arm()) pump();
+  while (availability_ == Availability::kAttached && sleepers_ > 0 && !arm()) {
+    let_others_in();
+    pump();
+  }
   if (rc < 0) {
     errno = err;
     return -1;

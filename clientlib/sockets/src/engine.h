@@ -27,7 +27,9 @@
 
 namespace vtas::sockets {
 
-enum class Availability : uint8_t { kUnknown, kAttached, kUnavailable };
+// kLost: the service hung up after we attached (Engine::lose_service): the vtas sockets
+// failed with ECONNRESET and, as when it was never there, new sockets use the kernel.
+enum class Availability : uint8_t { kUnknown, kAttached, kUnavailable, kLost };
 
 class Engine {
  public:
@@ -76,6 +78,11 @@ class Engine {
   Engine() = default;
   bool attach();
   void dispatch(const flextcp_event& e);
+  // The service closed the attach socket: every vtas socket fails with ECONNRESET (their
+  // waiters wake up) and the context is no longer polled or slept on.
+  void lose_service();
+  // Releases the lock for a moment (the caller holds it).
+  void let_others_in();
   void flush_deferred();
   void protect_internal_fds();
   bool arm();  // announces sleep on the context; false if events are pending

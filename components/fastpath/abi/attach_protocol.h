@@ -62,11 +62,18 @@ struct AttachResponse {
   uint64_t region_size;
   uint64_t region_offset;  // where the app's region starts in the region fd (0 on the host;
                            // a page-aligned slice of the VM region for apps in a VM)
-  char error[24];          // why, when status != 0 (NUL-terminated)
+  // TAS --fp-poll-interval-app: how long (us) an app's blocking wait keeps polling its rings
+  // after its last event before it sleeps on its eventfd; 0 = sleep at once. Taken from the
+  // first 4 bytes of what was error[24]: a response without it (an older service, a proxy
+  // that does not fill it) reads 0 on success, and error responses carry no value.
+  uint32_t poll_interval_app_us;
+  char error[20];          // why, when status != 0 (NUL-terminated)
 };
 static_assert(sizeof(AttachResponse) == 64);
 static_assert(offsetof(AttachResponse, region_size) == 24);
 static_assert(offsetof(AttachResponse, region_offset) == 32);
+static_assert(offsetof(AttachResponse, poll_interval_app_us) == 40);
+static_assert(offsetof(AttachResponse, error) == 44);
 
 struct ContextRequest {
   uint32_t magic;
