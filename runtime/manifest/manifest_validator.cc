@@ -7,6 +7,7 @@
 #include "runtime/log.h"
 #include "runtime/manifest/ipv4.h"
 #include "runtime/manifest/parameter_table.h"
+#include "runtime/manifest/unix_group.h"
 
 namespace vtas {
 
@@ -18,6 +19,13 @@ namespace {
 constexpr std::string_view kFastpathKind = "fastpath";
 constexpr std::string_view kDiagPingerKind = "diag-pinger";
 constexpr std::string_view kDiagEchoKind = "diag-echo";
+constexpr std::string_view kProxyHostKind = "proxy-host";
+// QEMU's ivshmem wants a power-of-two BAR; the fast path needs the channel plus 2 MiB-aligned
+// app slices, which do not fit in 4 MiB. 64 GiB is far beyond any VM these machines host.
+constexpr uint32_t kMinVmRegionMib = 8;
+constexpr uint32_t kMaxVmRegionMib = 65536;
+// VM ids are ivshmem peer ids: 16 bits, one of them the host's.
+constexpr uint32_t kMaxVms = 65534;
 // The pinger arms a timer of 1 s / rate_hz and allocates payload_bytes per ping.
 constexpr uint32_t kMaxPingRateHz = 10'000;
 constexpr uint32_t kMaxPingPayload = 1024 * 1024;
@@ -256,6 +264,7 @@ class Checker {
     std::map<std::string, int> first_index;
     for (int i = 0; i < manifest_.actor_size(); ++i) check_actor(i, first_index);
     for (int i = 0; i < manifest_.actor_size(); ++i) check_diag(i, first_index);
+    for (int i = 0; i < manifest_.actor_size(); ++i) check_proxy_host(i);
     check_fastpath_needs_address();
   }
 
@@ -357,6 +366,48 @@ class Checker {
                                               ": out of range (allowed: 0.." +
                                               std::to_string(kMaxPingPayload) + ")");
     }
+  }
+
+  void check_proxy_host(int i) {
+    const auto& actor = manifest_.actor(i);
+    if (!actor.has_proxy_host()) return;
+    FieldPath path = at(at("actor", i), "proxy_host");
+    if (actor.kind() != kProxyHostKind) {
+      add(path, "only proxy-host actors take proxy_host settings (this one is " +
+                    quoted(actor.kind()) + ")");
+      return;
+    }
+    const auto& settings = actor.proxy_host();
+    if (settings.has_socket_path()) {
+      const std::string& socket = settings.socket_path();
+      if (socket.empty() || socket[0] != '/') {
+        add(at(path, "socket_path"),
+            quoted(socket) +
+                ": not an absolute path (leave it out for <runtime_dir>/ivshmem.sock)");
+      } else if (socket.size() > kMaxUnixSocketPath) {
+        add(at(path, "socket_path"), quoted(socket) + ": " + std::to_string(socket.size()) +
+                                         " bytes, at most " + std::to_string(kMaxUnixSocketPath) +
+                                         " fit in a unix socket address (use a shorter path)");
+      }
+    }
+    if (settings.has_socket_group()) {
+      if (auto gid = resolve_group(settings.socket_group()); !gid) {
+        add(at(path, "socket_group"), gid.error().message);
+      }
+    }
+    uint32_t region = settings.region_size_mib();
+    if (region < kMinVmRegionMib || region > kMaxVmRegionMib || (region & (region - 1)) != 0) {
+      add(at(path, "region_size_mib"), std::to_string(region) + ": not a power of two in " +
+                                           std::to_string(kMinVmRegionMib) + ".." +
+                                           std::to_string(kMaxVmRegionMib) +
+                                           " (QEMU's ivshmem needs a power of two, e.g. 256)");
+    }
+    if (settings.max_vms() == 0 || settings.max_vms() > kMaxVms) {
+      add(at(path, "max_vms"), std::to_string(settings.max_vms()) + ": out of range (allowed: 1.." +
+                                   std::to_string(kMaxVms) + ")");
+    }
+    require_positive(operand(settings, at(path, "max_apps")));
+    require_positive(operand(settings, at(path, "max_contexts")));
   }
 
   void check_fastpath_needs_address() {

@@ -221,7 +221,7 @@ void GuestProxy::on_attach_request(App& app) {
       request.type != static_cast<uint32_t>(abi::AttachMessageType::kAttachRequest)) {
     ::epoll_ctl(epoll_, EPOLL_CTL_DEL, fd, nullptr);
     apps_.erase(fd);
-    return refuse_attach(fd, -EPROTO, "attach protocol mismatch");
+    return refuse_attach(fd, -EPROTO, "protocol mismatch");
   }
   app.state = AppState::kAttaching;
   const uint32_t request_id = next_request_id_++;
@@ -301,9 +301,6 @@ Status GuestProxy::process_channel() {
       case ChannelMessage::kContextCreated:
         on_context_created(message.context_created());
         break;
-      case ChannelMessage::kWakeContext:
-        on_wake_context(message.wake_context().wake_id());
-        break;
       case ChannelMessage::kServiceReset:
         on_service_reset(message.service_reset().reason());
         break;
@@ -358,6 +355,7 @@ void GuestProxy::on_app_attached(const AppAttached& m) {
   response.num_cores = m.num_cores();
   response.region_size = m.region_size();
   response.region_offset = transport_->region_offset() + m.region_offset();
+  response.poll_interval_app_us = m.poll_interval_app_us();
   std::vector<int> fds{transport_->region_fd(), control_doorbell_->fd()};
   for (uint32_t c = 0; c < m.num_cores(); ++c) fds.push_back(core_doorbells_[c].fd());
   app.app_id = m.app_id();
@@ -396,13 +394,6 @@ void GuestProxy::wake_contexts() {
   if (contexts_.empty()) return;
   ++counters_.wakes_from_host;
   for (auto& [wake_id, context] : contexts_) (void)context.app_eventfd.ring();
-}
-
-void GuestProxy::on_wake_context(uint32_t wake_id) {
-  auto found = contexts_.find(wake_id);
-  if (found == contexts_.end()) return;
-  ++counters_.wakes_from_host;
-  (void)found->second.app_eventfd.ring();
 }
 
 void GuestProxy::on_service_reset(const std::string& reason) {

@@ -88,7 +88,6 @@ class GuestProxy {
   void on_app_attached(const AppAttached& m);
   void on_context_created(const ContextCreated& m);
   void wake_contexts();                  // the VM was interrupted
-  void on_wake_context(uint32_t wake_id);  // a host proxy that relays wake-ups (older ones)
   void on_service_reset(const std::string& reason);
   Status ensure_doorbells(uint32_t num_cores);
   void on_local_doorbell(int index);  // -1: control, else a core

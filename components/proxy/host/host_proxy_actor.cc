@@ -1,7 +1,6 @@
 #include "components/proxy/host/host_proxy_actor.h"
 
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cstring>
 
 #include "runtime/directory.h"
+#include "runtime/manifest/unix_group.h"
 
 namespace vtas::proxy {
 namespace {
@@ -25,11 +25,18 @@ void add_counter(supervisor::StatsReport* report, const std::string& name, uint6
 
 }  // namespace
 
-HostProxyConfig host_proxy_config_from_manifest(const manifest::Manifest& manifest) {
+HostProxyConfig host_proxy_config_from_manifest(const manifest::Manifest& manifest,
+                                                const manifest::ProxyHostSettings& settings) {
   HostProxyConfig c;
   std::string dir = runtime_dir_of(manifest);
-  c.socket_path = dir + "/ivshmem.sock";
+  c.socket_path = settings.has_socket_path() ? settings.socket_path() : dir + "/ivshmem.sock";
   c.fastpath_socket = dir + "/" + abi::kAttachSocketName;
+  c.socket_group = settings.socket_group();
+  c.limits.region_size = static_cast<uint64_t>(settings.region_size_mib()) << 20;
+  c.limits.max_connections = settings.max_connections();
+  c.limits.max_apps = settings.max_apps();
+  c.limits.max_contexts = settings.max_contexts();
+  c.max_vms = settings.max_vms();
   return c;
 }
 
@@ -45,6 +52,11 @@ HostProxyActor::~HostProxyActor() {
 }
 
 Status HostProxyActor::on_start() {
+  if (!config_.socket_group.empty()) {
+    auto gid = resolve_group(config_.socket_group);
+    if (!gid) return make_error("proxy_host.socket_group: " + gid.error().message);
+    access_.group = *gid;
+  }
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (config_.socket_path.size() >= sizeof(addr.sun_path)) {
@@ -56,14 +68,21 @@ Status HostProxyActor::on_start() {
   ::unlink(config_.socket_path.c_str());
   listen_fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (listen_fd_ < 0) return make_error(std::string("socket: ") + std::strerror(errno));
-  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      ::chmod(config_.socket_path.c_str(), 0600) != 0 || ::listen(listen_fd_, 16) != 0) {
+  if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    return make_error("cannot serve VMs on " + config_.socket_path + ": " + std::strerror(errno));
+  }
+  if (Status s = access_.apply_to_path(config_.socket_path); !s) return s;
+  if (::listen(listen_fd_, 16) != 0) {
     return make_error("cannot serve VMs on " + config_.socket_path + ": " + std::strerror(errno));
   }
   watch_fd(listen_fd_, [this] { accept_vms(); });
-  log().info("serving VMs on {} (region {} MiB per VM; QEMU: -chardev socket,path={},id=vtas "
-             "-device ivshmem-doorbell,vectors=1,chardev=vtas)",
-             config_.socket_path, config_.limits.region_size >> 20, config_.socket_path);
+  log().info("serving VMs on {} (mode {:o}{}; at most {} VMs; per VM: region {} MiB, {} apps, {} contexts, "
+             "{} connections; QEMU: -chardev socket,path={},id=vtas -device ivshmem-doorbell,vectors=1,chardev=vtas)",
+             config_.socket_path, access_.mode(), access_.group ? ", gid " + std::to_string(*access_.group) : "",
+             config_.max_vms, config_.limits.region_size >> 20, config_.limits.max_apps, config_.limits.max_contexts,
+             config_.limits.max_connections == 0 ? std::string("unlimited")
+                                                 : std::to_string(config_.limits.max_connections),
+             config_.socket_path);
   return Status();
 }
 
@@ -97,8 +116,10 @@ void HostProxyActor::accept_vms() {
     if (fd < 0) return;
     ucred cred{};
     socklen_t len = sizeof(cred);
+    // With a socket group, the socket's mode (0660) and group already decided who may connect
+    // (the kernel checks supplementary groups too, SO_PEERCRED only has the primary one).
     if (::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0 ||
-        (cred.uid != ::geteuid() && cred.uid != 0)) {
+        (cred.uid != ::geteuid() && cred.uid != 0 && !access_.group)) {
       log().warn("refused a VM connection from uid {}", cred.uid);
       ++vms_refused_;
       ::close(fd);
@@ -106,7 +127,7 @@ void HostProxyActor::accept_vms() {
     }
     uint32_t id = vms_.size() >= config_.max_vms ? 0 : next_vm_id();
     if (id == 0) {
-      log().warn("refused a VM (pid {}): {} VMs attached already", cred.pid, vms_.size());
+      log().warn("refused a VM (pid {}): {} VMs attached already (proxy_host.max_vms)", cred.pid, vms_.size());
       ++vms_refused_;
       ::close(fd);
       continue;
@@ -127,7 +148,8 @@ void HostProxyActor::accept_vms() {
       if (kind == VM_EVENT_KIND_BROKEN) ++vms_broken_;
     };
     std::string vm_name = name() + "-vm" + std::to_string(id);
-    auto session = VmSession::create(id, fd, vm_name, config_.fastpath_socket, config_.limits, std::move(hooks));
+    auto session = VmSession::create(id, fd, vm_name, config_.fastpath_socket, config_.limits, access_,
+                                   std::move(hooks));
     if (!session) {
       // QEMU gets nothing and fails to start its ivshmem device (its error names the socket).
       log().error("VM {} (pid {}) refused: {}", id, cred.pid, session.error().message);
@@ -241,7 +263,8 @@ void HostProxyActor::fill_stats(supervisor::StatsReport* report) {
 
 void register_actors(ActorRegistry& registry) {
   registry.add("proxy-host", [](const ActorSpec& spec) -> std::unique_ptr<Actor> {
-    return std::make_unique<HostProxyActor>(spec.actor.name(), host_proxy_config_from_manifest(spec.manifest));
+    return std::make_unique<HostProxyActor>(spec.actor.name(),
+                                            host_proxy_config_from_manifest(spec.manifest, spec.actor.proxy_host()));
   });
 }
 

@@ -1,5 +1,6 @@
 // HostProxyActor: the `proxy-host` actor. It serves QEMU's ivshmem server protocol on
-// <runtime_dir>/ivshmem.sock (mode 0600), so a stock QEMU started with
+// <runtime_dir>/ivshmem.sock (mode 0600, or 0660 and the manifest's socket_group), so a stock
+// QEMU started with
 //   -chardev socket,path=<runtime_dir>/ivshmem.sock,id=vtas
 //   -device ivshmem-doorbell,vectors=1,chardev=vtas
 // attaches, and so does vtas-proxy-guest's client transport. Each connection is one VM with
@@ -30,15 +31,19 @@
 namespace vtas::proxy {
 
 struct HostProxyConfig {
-  std::string socket_path;          // <runtime_dir>/ivshmem.sock
-  std::string fastpath_socket;      // <runtime_dir>/app.sock
+  std::string socket_path;      // default <runtime_dir>/ivshmem.sock
+  std::string fastpath_socket;  // <runtime_dir>/app.sock
+  // Empty: the socket and the VM regions are owner-only (0600). Otherwise a group name or a
+  // numeric gid: 0660 and that group (resolved at start; an unknown group fails the start).
+  std::string socket_group;
   VmLimits limits;
   uint32_t max_vms = 64;
 };
 
-// Settings from the manifest (today: the runtime directory; the rest are defaults, see
-// docs in the report for the manifest fields they should become).
-HostProxyConfig host_proxy_config_from_manifest(const manifest::Manifest& manifest);
+// The actor's settings (proxy_host { ... } on its manifest entry, proto/manifest.proto) with
+// the instance's runtime directory. The manifest validator has checked the values.
+HostProxyConfig host_proxy_config_from_manifest(const manifest::Manifest& manifest,
+                                                const manifest::ProxyHostSettings& settings);
 
 class HostProxyActor final : public Actor {
  public:
@@ -66,6 +71,7 @@ class HostProxyActor final : public Actor {
   VmSession* find(uint32_t vm_id);
 
   HostProxyConfig config_;
+  SharedFileAccess access_;  // from config_.socket_group, at start
   int listen_fd_ = -1;
   std::map<uint32_t, std::unique_ptr<VmSession>> vms_;
   uint32_t last_vm_id_ = 0;

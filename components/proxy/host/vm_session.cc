@@ -1,6 +1,5 @@
 #include "components/proxy/host/vm_session.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -38,7 +37,8 @@ std::string text_of(const char (&src)[N]) {
 
 Result<std::unique_ptr<VmSession>> VmSession::create(uint32_t peer_id, int qemu_fd, const std::string& name,
                                                      const std::string& fastpath_socket,
-                                                     const VmLimits& limits, Hooks hooks) {
+                                                     const VmLimits& limits, const SharedFileAccess& access,
+                                                     Hooks hooks) {
   auto refuse = [&](const std::string& why) {
     ::close(qemu_fd);
     return make_error(why);
@@ -49,10 +49,9 @@ Result<std::unique_ptr<VmSession>> VmSession::create(uint32_t peer_id, int qemu_
   }
   auto region = shm::Region::create_memfd("vtas-vm-" + std::to_string(peer_id), limits.region_size, false);
   if (!region) return refuse(region.error().message);
-  // Owner only: a memfd is born 0777, and anyone allowed to ptrace-read one of the holders
-  // could reopen it through /proc/<pid>/fd.
-  if (::fchmod(region->fd(), 0600) != 0) {
-    return refuse(std::string("cannot make the VM region owner-only (fchmod 0600): ") + std::strerror(errno));
+  // A memfd is born 0777 (see SharedFileAccess for why that must not stay so).
+  if (Status s = access.apply_to_fd(region->fd(), "VM " + std::to_string(peer_id) + "'s region"); !s) {
+    return refuse(s.error().message);
   }
   if (!is_power_of_two(region->size())) {
     return refuse("VM region rounded to " + std::to_string(region->size()) + " bytes, not a power of two");
@@ -294,6 +293,7 @@ void VmSession::on_answer(const FastPathLink::Answer& answer) {
     a->set_num_cores(r.num_cores);
     a->set_region_offset(r.region_offset);
     a->set_region_size(r.region_size);
+    a->set_poll_interval_app_us(r.poll_interval_app_us);
     logger()->info("VM {}: app {} attached (slice at {} MiB)", id_, r.app_id, r.region_offset >> 20);
     return send_to_guest(std::move(message));
   }

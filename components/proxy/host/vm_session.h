@@ -29,6 +29,7 @@
 
 #include "components/proxy/channel/channel.h"
 #include "components/proxy/host/fastpath_link.h"
+#include "components/proxy/host/shared_file_access.h"
 #include "proto/proxy.pb.h"
 #include "runtime/result.h"
 #include "runtime/shm/doorbell.h"
@@ -36,11 +37,13 @@
 
 namespace vtas::proxy {
 
+// Per-VM limits. The manifest sets all but max_pending_requests (proxy_host { ... } in
+// proto/manifest.proto, whose defaults these repeat for configs built in code).
 struct VmLimits {
   uint64_t region_size = 256ull << 20;  // a power of two (QEMU asserts on anything else)
   uint32_t max_connections = 0;         // per VM, enforced by the fast path (0: no limit)
-  uint32_t max_apps = 64;
-  uint32_t max_contexts = 256;
+  uint32_t max_apps = 64;               // enforced here: EMFILE
+  uint32_t max_contexts = 256;          // enforced here: ENOSPC
   uint32_t max_pending_requests = 64;   // guest requests waiting for the fast path
 };
 
@@ -67,11 +70,12 @@ class VmSession {
     std::function<void(VmEventKind kind, const std::string& detail)> event;
   };
 
-  // Creates the region and the channel and attaches the VM to the fast path. `qemu_fd` is the
-  // accepted ivshmem socket (owned from here on).
+  // Creates the region (with `access`'s mode and group) and the channel and attaches the VM to
+  // the fast path. `qemu_fd` is the accepted ivshmem socket (owned from here on).
   static Result<std::unique_ptr<VmSession>> create(uint32_t peer_id, int qemu_fd, const std::string& name,
                                                    const std::string& fastpath_socket,
-                                                   const VmLimits& limits, Hooks hooks);
+                                                   const VmLimits& limits, const SharedFileAccess& access,
+                                                   Hooks hooks);
   ~VmSession();
   VmSession(const VmSession&) = delete;
   VmSession& operator=(const VmSession&) = delete;

@@ -25,6 +25,7 @@
 #include "components/proxy/guest/client_transport.h"
 #include "components/proxy/guest/guest_proxy.h"
 #include "components/proxy/host/host_proxy_actor.h"
+#include "runtime/manifest/manifest_loader.h"
 #include "runtime/shm/doorbell.h"
 #include "runtime/shm/region.h"
 
@@ -231,6 +232,7 @@ class FakeFastPath {
       r.num_cores = 1;
       r.region_offset = offset;
       r.region_size = 2ull << 20;
+      r.poll_interval_app_us = 7777;  // --fp-poll-interval-app, to be passed on to the app
       abi::send_with_fds(vm.fd, &r, sizeof(r), nullptr, 0);
     } else if (type == abi::AttachMessageType::kContextRequest) {
       abi::ContextResponse r{};
@@ -334,13 +336,24 @@ class HostProxyTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     fastpath_ = std::make_unique<FakeFastPath>(dir_ + "/app.sock");
+    start_actor(base_config());
+  }
+  // The socket and the fake fast path in the test's directory, 16 MiB regions.
+  HostProxyConfig base_config() const {
     HostProxyConfig config;
     config.socket_path = dir_ + "/ivshmem.sock";
     config.fastpath_socket = dir_ + "/app.sock";
     config.limits.region_size = 16ull << 20;
+    return config;
+  }
+  // (Re)starts the actor under test with `config`.
+  void start_actor(const HostProxyConfig& config) {
+    if (io_) io_->stop();
+    io_.reset();
     actor_ = std::make_unique<HostProxyActor>("proxy", config);
     io_ = std::make_unique<ActorThread>(*actor_);
-    ASSERT_TRUE(io_->start());
+    Status started = io_->start();
+    ASSERT_TRUE(started) << started.error().message;
   }
   void TearDown() override {
     guests_.clear();
@@ -370,6 +383,7 @@ TEST_F(HostProxyTest, AnAppAttachesThroughBothProxiesAndMapsItsSlice) {
   EXPECT_EQ(app.response.app_id, 100u);
   ASSERT_EQ(app.nfds, 3);  // region, control doorbell, one core doorbell
   EXPECT_EQ(app.response.region_offset, 2ull << 20);
+  EXPECT_EQ(app.response.poll_interval_app_us, 7777u);  // the fast path's, through both proxies
   void* slice = ::mmap(nullptr, app.response.region_size, PROT_READ, MAP_SHARED, app.fds[0],
                        static_cast<off_t>(app.response.region_offset));
   ASSERT_NE(slice, MAP_FAILED);
@@ -471,6 +485,93 @@ TEST_F(HostProxyTest, TheSocketAndEachVmsRegionAreOwnerOnly) {
   EXPECT_EQ(static_cast<uint64_t>(region.st_size), 16ull << 20);
 }
 
+// With a socket group, a QEMU running as another user of that group can attach: the socket and
+// the regions are 0660 and that group.
+TEST_F(HostProxyTest, TheSocketAndEachVmsRegionTakeTheConfiguredGroup) {
+  // Root may give files any group; anyone else may use their own.
+  const gid_t gid = ::geteuid() == 0 ? 4242 : ::getegid();
+  HostProxyConfig config = base_config();
+  config.socket_group = std::to_string(gid);
+  start_actor(config);
+  struct stat sock {};
+  ASSERT_EQ(::stat((dir_ + "/ivshmem.sock").c_str(), &sock), 0);
+  EXPECT_EQ(sock.st_mode & 0777, 0660u);
+  EXPECT_EQ(sock.st_gid, gid);
+  auto t = ClientTransport::connect(dir_ + "/ivshmem.sock", 5000);
+  ASSERT_TRUE(t) << t.error().message;
+  struct stat region {};
+  ASSERT_EQ(::fstat((*t)->region_fd(), &region), 0);
+  EXPECT_EQ(region.st_mode & 0777, 0660u);
+  EXPECT_EQ(region.st_gid, gid);
+}
+
+TEST_F(HostProxyTest, AnUnknownSocketGroupFailsTheStartWithItsName) {
+  HostProxyConfig config = base_config();
+  config.socket_group = "no-such-group-vt";
+  io_->stop();
+  io_.reset();
+  HostProxyActor actor("proxy", config);
+  ActorThread io(actor);
+  Status started = io.start();
+  ASSERT_FALSE(started);
+  EXPECT_NE(started.error().message.find("unknown group \"no-such-group-vt\""), std::string::npos)
+      << started.error().message;
+}
+
+// The per-VM limits of a manifest's proxy_host settings, end to end through the guest proxy:
+// a VM over a limit gets an error, and the other VM is served as before.
+TEST_F(HostProxyTest, ManifestLimitsAreEnforcedPerVm) {
+  auto loaded = load_manifest_text("runtime_dir: \"" + dir_ + "\"\n"
+                                   "actor { name: \"proxy\" kind: \"proxy-host\"\n"
+                                   "  proxy_host { region_size_mib: 16 max_vms: 2 max_apps: 2 max_contexts: 1 } }\n",
+                                   "limits.txtpb", ManifestRules{});
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  start_actor(host_proxy_config_from_manifest(*loaded, loaded->actor(0).proxy_host()));
+
+  // max_vms: 2. The third is refused (its QEMU would fail to start its ivshmem device).
+  ASSERT_TRUE(start_guest("vm1").ok());
+  ASSERT_TRUE(start_guest("vm2").ok());
+  auto third = ClientTransport::connect(dir_ + "/ivshmem.sock", 5000);
+  EXPECT_FALSE(third) << "a third VM attached with max_vms: 2";
+  EXPECT_EQ(fastpath_->vms_attached, 2);
+
+  // max_apps: 2. VM 1's third app gets EMFILE; VM 2's apps attach as before.
+  RawApp a1, a2, a3, b1, b2;
+  ASSERT_TRUE(a1.attach(dir_ + "/vm1/app.sock"));
+  ASSERT_TRUE(a2.attach(dir_ + "/vm1/app.sock"));
+  ASSERT_TRUE(a3.attach(dir_ + "/vm1/app.sock"));
+  EXPECT_EQ(a1.response.status, 0);
+  EXPECT_EQ(a2.response.status, 0);
+  EXPECT_EQ(a3.response.status, -EMFILE) << a3.response.error;
+  ASSERT_TRUE(b1.attach(dir_ + "/vm2/app.sock"));
+  ASSERT_TRUE(b2.attach(dir_ + "/vm2/app.sock"));
+  EXPECT_EQ(b1.response.status, 0) << b1.response.error;
+  EXPECT_EQ(b2.response.status, 0) << b2.response.error;
+
+  // max_contexts: 1. VM 1's second context gets ENOSPC; VM 2 gets its first.
+  abi::ContextResponse context{};
+  int efd = a1.context(&context);
+  ASSERT_GE(efd, 0);
+  EXPECT_EQ(context.status, 0) << context.error;
+  ::close(efd);
+  efd = a2.context(&context);
+  ASSERT_GE(efd, 0);
+  EXPECT_EQ(context.status, -ENOSPC) << context.error;
+  ::close(efd);
+  efd = b1.context(&context);
+  ASSERT_GE(efd, 0);
+  EXPECT_EQ(context.status, 0) << context.error;
+  ::close(efd);
+
+  // The limits count what a VM holds now: once an app left, another one fits.
+  ::close(a2.fd);
+  a2.fd = -1;
+  ASSERT_TRUE(fastpath_->wait([&] { return !fastpath_->detached_apps.empty(); }));
+  RawApp a4;
+  ASSERT_TRUE(a4.attach(dir_ + "/vm1/app.sock"));
+  EXPECT_EQ(a4.response.status, 0) << a4.response.error;
+}
+
 // A guest that says things no honest guest proxy says, then writes garbage over the ring: the
 // nonsense is counted and ignored, the garbage costs that VM its service, and every other VM
 // (and the actor) carries on.
@@ -503,7 +604,7 @@ TEST_F(HostProxyTest, GarbageInTheControlRingCostsOnlyThatVm) {
     nonsense[1].mutable_app_attached()->set_app_id(victim.response.app_id);
     nonsense[2].mutable_service_reset()->set_reason("not yours to say");
     nonsense[4].mutable_app_detach()->set_app_id(0xffffffffu);
-    nonsense[5].mutable_wake_context()->set_wake_id(1);
+    nonsense[5].mutable_context_created()->set_wake_id(1);
     for (const ChannelMessage& m : nonsense) ASSERT_TRUE(channel->send(m));
     // The channel still works: an app attach is answered.
     ChannelMessage attach, answer;

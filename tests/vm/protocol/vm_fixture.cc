@@ -37,7 +37,7 @@ pid_t parent_of(pid_t pid) {
 
 }  // namespace
 
-void VmFixture::start_host() {
+void VmFixture::start_host(const std::string& proxy_settings) {
   net_ = std::make_unique<TestNetwork>(
       std::to_string(::testing::UnitTest::GetInstance()->random_seed() % 10));
   ASSERT_TRUE(net_->ok()) << net_->error();
@@ -51,7 +51,8 @@ void VmFixture::start_host() {
           "actor { name: \"arp\" kind: \"arp\" }\n"
           "actor { name: \"timer\" kind: \"timer\" }\n"
           "actor { name: \"conn\" kind: \"conn\" }\n"
-          "actor { name: \"proxy-host\" kind: \"proxy-host\" }\n",
+          "actor { name: \"proxy-host\" kind: \"proxy-host\" proxy_host { " + proxy_settings +
+          " } }\n",
       "vm" + std::to_string(::getpid() % 100000));
   ASSERT_TRUE(vtas_->start()) << vtas_->supervisor_stderr();
   dir_ = vtas_->runtime_dir() + "/../out";

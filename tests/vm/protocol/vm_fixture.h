@@ -30,8 +30,9 @@ struct GuestVm {
 
 class VmFixture : public ::testing::Test {
  protected:
-  // The network, then vtas with fastpath, arp, timer, conn and proxy-host.
-  void start_host();
+  // The network, then vtas with fastpath, arp, timer, conn and proxy-host. `proxy_settings`
+  // goes into the proxy-host actor's `proxy_host { ... }` (e.g. "max_connections: 2").
+  void start_host(const std::string& proxy_settings = "");
   void TearDown() override;
 
   // Starts a guest proxy in client mode and waits until apps can attach (its --ready-fd).

@@ -348,5 +348,45 @@ TEST_F(VmFixture, AKilledVmFreesItsFlowsAndRegionWhileTheOtherVmsTransferComplet
   EXPECT_FALSE(actors_holding("memfd:vtas-vm-1 ").empty()) << "VM 1 lost its region";
 }
 
+// ---- per-VM limits from the manifest ----------------------------------------------------------
+
+// proxy_host { max_connections: 2 }: a VM's third connection fails with EMFILE while its first
+// two carry their data, another VM opens its own two at the same time, and the limit counts
+// open connections (once closed, the VM opens two again).
+TEST_F(VmFixture, AManifestConnectionLimitHoldsPerVmAndSparesTheOthers) {
+  start_host("max_connections: 2");
+  GuestVm* limited = start_vm("vm1");
+  GuestVm* other = start_vm("vm2");
+  ASSERT_TRUE(limited && other);
+  spawn_peer({"echo-server", "9001"}, "echo");
+  ASSERT_TRUE(wait_output("echo", "listening 9001"));
+  const std::string bytes = std::to_string(4 << 20);
+  auto connect_args = [&](const char* conns) {
+    return std::vector<std::string>{"connect", net_->peer_ip(), "9001", "--conns", conns,
+                                    "--bytes", bytes, "--echo"};
+  };
+
+  // All three of VM 1's opens go out at once, so two are open when the third is installed.
+  pid_t over = spawn_app(limited, connect_args("3"), "over");
+  auto within = run_app(other, connect_args("2"));
+  EXPECT_EQ(within.exit_code, 0) << within.out << within.err;
+  EXPECT_EQ(field_values(within.out, "bytes"), (std::vector<std::string>{bytes, bytes}))
+      << within.out;
+  EXPECT_EQ(field_values(within.out, "echo"), (std::vector<std::string>{"ok", "ok"})) << within.out;
+
+  EXPECT_NE(wait_pid(over), 0) << "3 connections with max_connections: 2 all worked: "
+                               << output("over");
+  const std::string out = output("over");
+  EXPECT_EQ(field_values(out, "status"), std::vector<std::string>{std::to_string(-EMFILE)}) << out;
+  auto sent = field_values(out, "bytes");
+  std::sort(sent.begin(), sent.end());
+  EXPECT_EQ(sent, (std::vector<std::string>{"0", bytes, bytes})) << out;
+
+  // Closed connections count no more.
+  auto again = run_app(limited, connect_args("2"));
+  EXPECT_EQ(again.exit_code, 0) << again.out << again.err;
+  EXPECT_EQ(field_values(again.out, "echo"), (std::vector<std::string>{"ok", "ok"})) << again.out;
+}
+
 }  // namespace
 }  // namespace vtas::testing
