@@ -41,7 +41,7 @@ void add_counter(supervisor::StatsReport* report, const char* name, uint64_t val
 }  // namespace
 
 CcActor::CcActor(std::string name, CcConfig config, std::unique_ptr<FlowTableSource> source)
-    : Actor(std::move(name)), config_(std::move(config)), source_(std::move(source)) {
+    : Actor(std::move(name)), config_(std::move(config)), flows_(std::move(source)) {
   on(&CcActor::handle_set_algorithm);
   on(&CcActor::handle_set_params);
   on(&CcActor::handle_policy_query);
@@ -50,12 +50,9 @@ CcActor::CcActor(std::string name, CcConfig config, std::unique_ptr<FlowTableSou
 }
 
 CcActor::CcActor(std::string name, Result<CcConfig> config)
-    : CcActor(std::move(name), config ? *config : CcConfig{}, nullptr) {
-  if (!config) {
-    init_error_ = config.error().message;
-  } else {
-    source_ = std::make_unique<FileFlowTableSource>(config_.flow_table_path);
-  }
+    : CcActor(std::move(name), config ? *config : CcConfig{},
+              config ? std::make_unique<FileFlowTableSource>(config->flow_table_path) : nullptr) {
+  if (!config) init_error_ = config.error().message;
 }
 
 CcActor::~CcActor() {
@@ -69,7 +66,7 @@ uint64_t CcActor::now_us() const {
 Status CcActor::on_start() {
   if (!init_error_.empty()) return make_error(init_error_);
   if (Status s = validate(config_); !s) return s;
-  if (!source_) return make_error("cc: no flow table source configured");
+  if (!flows_.has_source()) return make_error("cc: no flow table source configured");
   if (config_.precise_wakeups) {
     wakeup_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (wakeup_fd_ < 0) {
@@ -89,8 +86,9 @@ Status CcActor::on_start() {
       }
     });
   }
-  every(config_.table_check, [this] { check_table_current(); });
-  try_attach();
+  flows_.start(io(), log(), {.retry = config_.attach_retry, .check = config_.table_check},
+               {.attached = [this] { return on_table_attached(); },
+                .detaching = [this](const char*) { on_table_detaching(); }});
   log().info(
       "congestion control ready: new flows under {}, control every {} RTT(s), rounds at "
       "most every {} us",
@@ -106,52 +104,16 @@ void CcActor::on_stop() {
 
 // ---- the flow table and the state file ---------------------------------------------------------
 
-void CcActor::try_attach() {
-  if (attached()) return;
-  Status failure;
-  auto region = source_->open();
-  if (region) {
-    region_.emplace(std::move(*region));
-    auto table = fastpath::FlowTable::attach(*region_);
-    if (table) {
-      table_.emplace(std::move(*table));
-    } else {
-      failure = table.error();
-      region_.reset();
-    }
-  } else {
-    failure = region.error();
-  }
-  if (table_) {
-    auto state = CcStateRegion::open_or_create(config_.state_path, table_->max_flows(), now_us());
-    if (state) {
-      state_.emplace(std::move(*state));
-    } else {
-      failure = state.error();
-      table_.reset();
-      region_.reset();
-    }
-  }
-  if (!attached()) {
-    if (!attach_failure_reported_) {
-      log().info(
-          "flow table {} not usable yet ({}); retrying every {} ms", source_->describe(),
-          failure.error().message,
-          std::chrono::duration_cast<std::chrono::milliseconds>(config_.attach_retry).count());
-      attach_failure_reported_ = true;
-    }
-    if (attach_timer_ == 0) attach_timer_ = every(config_.attach_retry, [this] { try_attach(); });
-    return;
-  }
-  if (attach_timer_ != 0) cancel_timer(attach_timer_);
-  attach_timer_ = 0;
-  attach_failure_reported_ = false;
+Status CcActor::on_table_attached() {
+  auto state = CcStateRegion::open_or_create(config_.state_path, flows_.max_flows(), now_us());
+  if (!state) return state.error();
+  state_.emplace(std::move(*state));
   ++counters_.attaches;
   if (!state_->reused()) ++counters_.state_files_created;
-  roster_.emplace(table_->max_flows());
-  sweep_.emplace(table_->max_flows(), config_.sweep);
+  roster_.emplace(flows_.max_flows());
+  sweep_.emplace(flows_.max_flows(), config_.sweep);
   last_round_us_.reset();
-  table_identity_ = identity_of(*region_);
+  table_identity_ = identity_of(flows_.region());
   // Only a new incarnation takes over a stored policy; after a re-attach (the fast path
   // re-created its table) the policy in memory is the one in effect.
   if (!attached_before_) restore_policy();
@@ -159,16 +121,16 @@ void CcActor::try_attach() {
   save_policy();
   if (state_->reused()) {
     log().info("attached flow table {} ({} slots); resuming from the state in {}",
-               source_->describe(), table_->max_flows(), state_->path());
+               flows_.describe(), flows_.max_flows(), state_->path());
   } else {
-    log().info("attached flow table {} ({} slots); new state file {} ({})", source_->describe(),
-               table_->max_flows(), state_->path(), state_->fresh_reason());
+    log().info("attached flow table {} ({} slots); new state file {} ({})", flows_.describe(),
+               flows_.max_flows(), state_->path(), state_->fresh_reason());
   }
   sweep_tick();
+  return Status();
 }
 
-void CcActor::detach(const char* why) {
-  if (!table_) return;
+void CcActor::on_table_detaching() {
   if (wakeup_timer_ != 0) cancel_timer(wakeup_timer_);
   wakeup_timer_ = 0;
   wakeup_at_us_.reset();
@@ -177,32 +139,14 @@ void CcActor::detach(const char* why) {
   sweep_.reset();
   roster_.reset();
   state_.reset();
-  table_.reset();
-  region_.reset();
-  log().info("flow table {} left: {}", source_->describe(), why);
-}
-
-void CcActor::check_table_current() {
-  if (!table_ || source_->is_current(*region_)) return;
-  detach("the fast path re-created it");
-  try_attach();
 }
 
 void CcActor::handle_actor_event(const supervisor::ActorEvent& m, const Incoming&) {
-  if (m.actor() != config_.fastpath || m.kind() != supervisor::ActorEvent::KIND_STARTED) return;
-  if (table_) {
-    check_table_current();
-  } else {
-    try_attach();
-  }
+  flows_.on_actor_event(m, config_.fastpath);
 }
 
 uint64_t CcActor::exceptions_seen() const {
-  uint64_t total = 0;
-  for (uint32_t core = 0; core < abi::kMaxFastPathCores; ++core) {
-    total += __atomic_load_n(&table_->core_counters(core)->exceptions, __ATOMIC_RELAXED);
-  }
-  return total;
+  return flows_.core_counter_sum(&abi::CoreCounters::exceptions);
 }
 
 // ---- finding flows
@@ -210,7 +154,7 @@ uint64_t CcActor::exceptions_seen() const {
 
 void CcActor::sweep_tick() {
   sweep_timer_ = 0;
-  if (!table_) return;
+  if (!flows_.attached()) return;
   const uint64_t now = now_us();
   const SlotSweep::Range range = sweep_->next(now, exceptions_seen());
   for (uint32_t id = range.begin; id < range.end; ++id) look_at_slot(id, range.initial, now);
@@ -223,7 +167,7 @@ void CcActor::sweep_tick() {
 }
 
 void CcActor::look_at_slot(uint32_t id, bool initial, uint64_t now) {
-  abi::FlowState& fs = *table_->flow(id);
+  abi::FlowState& fs = *flows_.table().flow(id);
   // A free slot costs this one load (one cache line).
   if (!controllable(read_flags(fs))) return;
   sweep_->saw_flow(id);
@@ -241,7 +185,7 @@ void CcActor::look_at_slot(uint32_t id, bool initial, uint64_t now) {
 }
 
 void CcActor::start_new_flow(uint32_t id, uint64_t key, uint64_t now) {
-  const abi::FlowState& fs = *table_->flow(id);
+  const abi::FlowState& fs = *flows_.table().flow(id);
   const FlowSample sample = read_sample(fs);
   const CcFlowState record = start_flow(config_.params, config_.params.algorithm, key, sample, now);
   state_->write(id, record);
@@ -252,7 +196,7 @@ void CcActor::start_new_flow(uint32_t id, uint64_t key, uint64_t now) {
 }
 
 void CcActor::take_over_flow(uint32_t id, uint64_t key, uint64_t now) {
-  const abi::FlowState& fs = *table_->flow(id);
+  const abi::FlowState& fs = *flows_.table().flow(id);
   const FlowSample sample = read_sample(fs);
   const Attached found =
       resume_or_adopt(config_.params, state_->read(id), key, read_rate(fs), sample, now);
@@ -278,7 +222,7 @@ void CcActor::end_flow(uint32_t id) {
 }
 
 bool CcActor::write_rate_if_same(uint32_t id, uint64_t key, uint32_t rate_kbps) {
-  abi::FlowState& fs = *table_->flow(id);
+  abi::FlowState& fs = *flows_.table().flow(id);
   // Look again right before the store: the slot may have been handed to another flow since
   // the step read it (a narrow window, closed by the next step of the new flow).
   if (!controllable(read_flags(fs)) || flow_identity(fs) != key) return false;
@@ -334,7 +278,7 @@ void CcActor::on_wakeup() {
 
 void CcActor::control(uint32_t id, uint64_t now) {
   TrackedFlow* tracked = roster_->find(id);
-  abi::FlowState& fs = *table_->flow(id);
+  abi::FlowState& fs = *flows_.table().flow(id);
   if (tracked == nullptr) return;
   if (!controllable(read_flags(fs))) {
     end_flow(id);
@@ -536,7 +480,7 @@ void CcActor::handle_flow_query(const FlowQuery& m, const Incoming& in) {
   report.set_flows_controlled(flows_controlled());
   auto add = [&](uint32_t id) {
     const TrackedFlow* tracked = roster_->find(id);
-    *report.add_flows() = describe_flow(id, state_->read(id), *table_->flow(id), *tracked, now);
+    *report.add_flows() = describe_flow(id, state_->read(id), *flows_.table().flow(id), *tracked, now);
   };
   if (m.flow_id() != 0) {
     if (roster_->find(m.flow_id()) == nullptr) {
@@ -617,7 +561,7 @@ void CcActor::fill_stats(supervisor::StatsReport* report) {
   const uint64_t now = now_us();
   for (const auto& [rate, id] : top_by_rate(std::move(all), kTopFlowsInStats)) {
     const FlowInfo f =
-        describe_flow(id, state_->read(id), *table_->flow(id), *roster_->find(id), now);
+        describe_flow(id, state_->read(id), *flows_.table().flow(id), *roster_->find(id), now);
     auto* row = top->add_rows();
     row->add_cells(std::to_string(f.flow_id()));
     row->add_cells(f.remote());

@@ -37,7 +37,7 @@
 #include "components/cc/actor/flow_roster.h"
 #include "components/cc/actor/flow_table_source.h"
 #include "components/cc/actor/slot_sweep.h"
-#include "components/fastpath/flow_table.h"
+#include "components/fastpath/followed_flow_table.h"
 #include "proto/cc.pb.h"
 #include "runtime/actor.h"
 #include "runtime/actor_registry.h"
@@ -79,7 +79,7 @@ class CcActor final : public Actor {
   void fill_stats(supervisor::StatsReport* report) override;
 
   const CcCounters& counters() const { return counters_; }
-  bool attached() const { return table_.has_value() && state_.has_value(); }
+  bool attached() const { return flows_.attached() && state_.has_value(); }
   uint32_t flows_controlled() const { return roster_ ? roster_->size() : 0; }
   const Params& params() const { return config_.params; }
   // When the next round is due (nullopt: no flow is scheduled).
@@ -97,9 +97,9 @@ class CcActor final : public Actor {
   uint64_t now_us() const;
 
   // ---- the flow table and the state file
-  void try_attach();
-  void detach(const char* why);
-  void check_table_current();
+  // FollowedFlowTable callbacks: a table was mapped (opens the state file) / is about to go.
+  Status on_table_attached();
+  void on_table_detaching();
   uint64_t exceptions_seen() const;
 
   // ---- finding flows
@@ -127,11 +127,9 @@ class CcActor final : public Actor {
 
   std::string init_error_;
   CcConfig config_;
-  std::unique_ptr<FlowTableSource> source_;
   CcCounters counters_;
 
-  std::optional<shm::Region> region_;
-  std::optional<fastpath::FlowTable> table_;
+  fastpath::FollowedFlowTable flows_;
   std::optional<CcStateRegion> state_;
   std::optional<FlowRoster> roster_;
   std::optional<SlotSweep> sweep_;
@@ -141,8 +139,6 @@ class CcActor final : public Actor {
   std::optional<uint64_t> wakeup_at_us_;
   int wakeup_fd_ = -1;  // timerfd for precise wake-ups
   TimerQueue::Id sweep_timer_ = 0;
-  TimerQueue::Id attach_timer_ = 0;
-  bool attach_failure_reported_ = false;
   bool attached_before_ = false;  // in this incarnation
   TableIdentity table_identity_{};
 

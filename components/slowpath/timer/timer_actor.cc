@@ -23,19 +23,17 @@ uint64_t saturating_add(uint64_t a, uint64_t b) {
 
 TimerActor::TimerActor(std::string name, TimerConfig config,
                        std::unique_ptr<FlowTableSource> source)
-    : Actor(std::move(name)), config_(std::move(config)), source_(std::move(source)) {
+    : Actor(std::move(name)), config_(std::move(config)), flows_(std::move(source)) {
   on(&TimerActor::handle_arm_timer);
   on(&TimerActor::handle_cancel_timer);
   on(&TimerActor::handle_actor_event);
 }
 
 TimerActor::TimerActor(std::string name, Result<TimerConfig> config)
-    : TimerActor(std::move(name), config ? *config : TimerConfig{}, nullptr) {
-  if (!config) {
-    init_error_ = config.error().message;
-  } else {
-    source_ = std::make_unique<FileFlowTableSource>(config_.flow_table_path);
-  }
+    : TimerActor(std::move(name), config ? *config : TimerConfig{},
+                 config ? std::make_unique<FileFlowTableSource>(config->flow_table_path)
+                        : nullptr) {
+  if (!config) init_error_ = config.error().message;
 }
 
 uint64_t TimerActor::now_us() const {
@@ -45,13 +43,14 @@ uint64_t TimerActor::now_us() const {
 Status TimerActor::on_start() {
   if (!init_error_.empty()) return make_error(init_error_);
   if (Status s = validate(config_); !s) return s;
-  if (!source_) return make_error("timer: no flow table source configured");
+  if (!flows_.has_source()) return make_error("timer: no flow table source configured");
   wheel_.emplace(now_us());
   explicit_.emplace(*wheel_, config_.max_explicit_timers);
   rate_window_start_us_ = now_us();
-  try_attach();
+  flows_.start(io(), log(), {.retry = config_.attach_retry, .check = config_.table_check},
+               {.attached = [this] { return on_table_attached(); },
+                .detaching = [this](const char*) { on_table_detaching(); }});
   every(config_.sweep_tick, [this] { sweep_step(); });
-  every(config_.table_check, [this] { check_table_current(); });
   log().info("timers ready; RTO {}x{} RTTs (>= 2 RTTs, floor {} us, ceiling {} us, backoff x2)",
              config_.rto.rexmit_intervals, config_.rto.control_interval_rtts, config_.rto.floor_us,
              config_.rto.ceiling_us);
@@ -160,49 +159,21 @@ void TimerActor::on_expired(const TimerWheel::Expired& e) {
 
 // ---- the flow table -----------------------------------------------------------------------------
 
-void TimerActor::try_attach() {
-  if (table_) return;
-  auto region = source_->open();
-  Status failure;
-  if (region) {
-    region_.emplace(std::move(*region));
-    auto table = fastpath::FlowTable::attach(*region_);
-    if (table) {
-      table_.emplace(std::move(*table));
-    } else {
-      failure = table.error();
-      region_.reset();
-    }
-  } else {
-    failure = region.error();
-  }
-  if (!table_) {
-    if (!attach_failure_reported_) {
-      log().info(
-          "flow table {} not usable yet ({}); retrying every {} ms", source_->describe(),
-          failure.error().message,
-          std::chrono::duration_cast<std::chrono::milliseconds>(config_.attach_retry).count());
-      attach_failure_reported_ = true;
-    }
-    if (attach_timer_ == 0) attach_timer_ = every(config_.attach_retry, [this] { try_attach(); });
-    return;
-  }
-  if (attach_timer_ != 0) cancel_timer(attach_timer_);
-  attach_timer_ = 0;
-  attach_failure_reported_ = false;
+Status TimerActor::on_table_attached() {
   ++counters_.attaches;
-  watches_.assign(table_->max_flows(), FlowWatch{});
-  handles_.assign(table_->max_flows(), TimerWheel::Handle{});
+  const uint32_t max_flows = flows_.max_flows();
+  watches_.assign(max_flows, FlowWatch{});
+  handles_.assign(max_flows, TimerWheel::Handle{});
   watched_ = 0;
   sweep_cursor_ = 0;
   first_cycle_ = true;
   packets_at_cycle_start_ = packets_sent();
   cycle_started_us_ = now_us();
-  log().info("attached flow table {} ({} flow slots)", source_->describe(), table_->max_flows());
+  log().info("attached flow table {} ({} flow slots)", flows_.describe(), max_flows);
+  return Status();
 }
 
-void TimerActor::detach(const char* why) {
-  if (!table_) return;
+void TimerActor::on_table_detaching() {
   for (auto& h : handles_) {
     if (h.valid()) wheel_->cancel(h);
   }
@@ -211,40 +182,19 @@ void TimerActor::detach(const char* why) {
   watched_ = 0;
   // Deferred checks of the old table's flows mean nothing for the next one.
   std::erase_if(due_, [](const TimerWheel::Expired& e) { return (e.cookie & kFlowCookie) != 0; });
-  table_.reset();
-  region_.reset();
-  log().info("flow table {} left: {}", source_->describe(), why);
   schedule_wakeup();
 }
 
-void TimerActor::check_table_current() {
-  if (!table_) return;
-  if (source_->is_current(*region_)) return;
-  detach("the fast path re-created it");
-  try_attach();
-}
-
 void TimerActor::handle_actor_event(const supervisor::ActorEvent& m, const Incoming&) {
-  if (m.actor() != config_.fastpath || m.kind() != supervisor::ActorEvent::KIND_STARTED) return;
-  // A restarted fast path made a new table (the old mapping is frozen): follow it now rather
-  // than at the next periodic check.
-  if (table_) {
-    check_table_current();
-  } else {
-    try_attach();
-  }
+  flows_.on_actor_event(m, config_.fastpath);
 }
 
 uint64_t TimerActor::packets_sent() const {
-  uint64_t total = 0;
-  for (uint32_t core = 0; core < abi::kMaxFastPathCores; ++core) {
-    total += __atomic_load_n(&table_->core_counters(core)->tx_packets, __ATOMIC_RELAXED);
-  }
-  return total;
+  return flows_.core_counter_sum(&abi::CoreCounters::tx_packets);
 }
 
 void TimerActor::sweep_step() {
-  if (!table_) return;
+  if (!flows_.attached()) return;
   const uint64_t now = now_us();
   const uint32_t slots = sweep_slots(now);
   counters_.slots_swept += slots;
@@ -270,7 +220,7 @@ uint32_t TimerActor::sweep_slots(uint64_t now) {
     packets_at_cycle_start_ = sent;
     cycle_started_us_ = now;
   }
-  const uint32_t max_flows = table_->max_flows();
+  const uint32_t max_flows = flows_.max_flows();
   const auto ticks_per_cycle = static_cast<uint64_t>(
       std::max<int64_t>(1, config_.sweep_cycle.count() / config_.sweep_tick.count()));
   const auto slots = static_cast<uint32_t>(
@@ -281,7 +231,7 @@ uint32_t TimerActor::sweep_slots(uint64_t now) {
     // first cycle after attaching looks at every flow in full, to clear backoffs left behind
     // by flows that went idle while no timer actor was watching.
     if (!handles_[id].valid()) {
-      const abi::FlowState& fs = *table_->flow(id);
+      const abi::FlowState& fs = *flows_.table().flow(id);
       if ((read_flags(fs) & abi::kFlowActive) != 0 &&
           (first_cycle_ || mode_of(fs) != WatchMode::kIdle)) {
         check(id);
@@ -298,7 +248,7 @@ uint32_t TimerActor::sweep_slots(uint64_t now) {
 }
 
 void TimerActor::check(uint32_t id) {
-  abi::FlowState* fs = table_ ? table_->flow(id) : nullptr;
+  abi::FlowState* fs = flows_.attached() ? flows_.table().flow(id) : nullptr;
   if (fs == nullptr) return;
   ++counters_.flow_checks;
   const FlowSnapshot snapshot = read_snapshot(*fs);

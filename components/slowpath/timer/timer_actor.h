@@ -14,7 +14,8 @@
 //    `WindowProbe{flow_id}` to the fast path when no progress was made, backing off
 //    exponentially, or re-arms for the new deadline after progress. If the table is not there
 //    at start (the fast path starts later or is restarting), the actor retries attaching every
-//    100 ms and says so once; when the fast path re-creates the table it re-attaches.
+//    100 ms and says so once; when the fast path re-creates the table it re-attaches (both
+//    through fastpath::FollowedFlowTable, shared with the cc actor).
 //
 // Restart contract (what a new incarnation of `timer` rebuilds, and from where):
 //   - RTO and persist state: from the flow table alone. Flows in flight are found by the
@@ -31,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "components/fastpath/flow_table.h"
+#include "components/fastpath/followed_flow_table.h"
 #include "components/slowpath/timer/explicit_timers.h"
 #include "components/slowpath/timer/flow_table_source.h"
 #include "components/slowpath/timer/flow_watch.h"
@@ -75,7 +76,7 @@ class TimerActor final : public Actor {
   void fill_stats(supervisor::StatsReport* report) override;
 
   const TimerCounters& counters() const { return counters_; }
-  bool attached() const { return table_.has_value(); }
+  bool attached() const { return flows_.attached(); }
   size_t explicit_timers() const { return explicit_ ? explicit_->size() : 0; }
   // Flows currently watched on the wheel (in flight or in a zero window).
   size_t watched_flows() const { return watched_; }
@@ -96,9 +97,9 @@ class TimerActor final : public Actor {
   void on_wakeup();
   void on_expired(const TimerWheel::Expired& e);
 
-  void try_attach();
-  void detach(const char* why);
-  void check_table_current();
+  // FollowedFlowTable callbacks: a table was mapped / is about to go.
+  Status on_table_attached();
+  void on_table_detaching();
   void sweep_step();
   // Looks at the next slots of the current cycle (or starts one); returns how many.
   uint32_t sweep_slots(uint64_t now_us);
@@ -110,7 +111,6 @@ class TimerActor final : public Actor {
 
   std::string init_error_;
   TimerConfig config_;
-  std::unique_ptr<FlowTableSource> source_;
   TimerCounters counters_;
 
   std::optional<TimerWheel> wheel_;
@@ -121,8 +121,7 @@ class TimerActor final : public Actor {
   std::optional<uint64_t> wakeup_at_us_;
 
   // The flow table, when attached. watches_/handles_ are indexed by flow id.
-  std::optional<shm::Region> region_;
-  std::optional<fastpath::FlowTable> table_;
+  fastpath::FollowedFlowTable flows_;
   std::vector<FlowWatch> watches_;
   std::vector<TimerWheel::Handle> handles_;
   size_t watched_ = 0;
@@ -130,8 +129,6 @@ class TimerActor final : public Actor {
   bool first_cycle_ = true;  // the sweep has not been all round the table since attaching
   uint64_t packets_at_cycle_start_ = 0;
   uint64_t cycle_started_us_ = 0;
-  TimerQueue::Id attach_timer_ = 0;
-  bool attach_failure_reported_ = false;
 
   // Sweep rate over whole seconds.
   uint64_t rate_window_start_us_ = 0;
