@@ -1,5 +1,5 @@
 // The fast path's bound on an app's unanswered control requests (FastPathActor::
-// kMaxUnansweredPerApp): a real FastPathActor on an in-memory port, driven by the
+// FastPathConfig::max_unanswered_per_app): a real FastPathActor on an in-memory port, driven by the
 // deterministic TestRunner, and an app speaking the raw attach protocol and writing its kout
 // ring directly, as a hostile app could. conn never answers (it is down or slow), so without
 // the bound the actor's list of requests to resend would grow with every request.
@@ -30,7 +30,7 @@
 namespace vtas::fastpath {
 namespace {
 
-constexpr uint32_t kBound = 1024;  // FastPathActor::kMaxUnansweredPerApp
+constexpr uint32_t kBound = 1024;  // FastPathConfig::max_unanswered_per_app, set below
 constexpr uint32_t kRingEntries = 2048;
 
 // The server side of the attach socket at `path` in this process: the listening socket, or
@@ -65,6 +65,7 @@ class RequestBoundTest : public ::testing::Test {
     c.cores = 1;
     c.hugepages = false;
     c.max_flows = 1024;
+    c.max_unanswered_per_app = kBound;
     c.kin_entries = kRingEntries;
     c.kout_entries = kRingEntries;
     c.app_region_size = 16ull << 20;

@@ -489,7 +489,7 @@ void FastPathActor::relay_request(AppManager::App& app, AppManager::Context& ctx
   m.set_reset(r.flags & abi::kCloseReset);
   m.set_reuse_port(r.flags & abi::kListenReusePort);
   uint32_t& outstanding = unanswered_per_app_[app.id];
-  if (outstanding >= kMaxUnansweredPerApp) return refuse_request(m, -ENOBUFS);
+  if (outstanding >= config_.max_unanswered_per_app) return refuse_request(m, -ENOBUFS);
   if (r.type == static_cast<uint8_t>(abi::AppRequestType::kListenOpen)) listen_ports_.set(ntohs(r.local_port));
   // A repeated request id replaces its earlier entry: conn answers it once either way.
   if (unanswered_.insert_or_assign({app.id, ctx.id, r.request_id}, m).second) ++outstanding;

@@ -128,9 +128,8 @@ class FastPathActor final : public Actor {
   std::map<uint32_t, PendingRemoval> removals_;            // flow id -> what to free on release
   std::map<uint32_t, uint32_t> detach_acks_;               // app id -> cores still to confirm
   // Requests relayed to conn and not answered yet, resent if conn restarts. At most
-  // kMaxUnansweredPerApp per app: an app that asks faster than conn answers (or while conn
-  // is down) gets -ENOBUFS answers instead of growing this map without bound.
-  static constexpr uint32_t kMaxUnansweredPerApp = 1024;
+  // FastPathConfig::max_unanswered_per_app per app: an app that asks faster than conn answers
+  // (or while conn is down) gets -ENOBUFS answers instead of growing this map without bound.
   std::map<std::tuple<uint32_t, uint32_t, uint32_t>, AppRequestIn> unanswered_;
   std::map<uint32_t, uint32_t> unanswered_per_app_;  // app id -> its entries in unanswered_
   uint64_t app_requests_refused_ = 0;

@@ -27,6 +27,10 @@ struct FastPathConfig {
   uint32_t poll_interval_us = 10000;  // --fp-poll-interval-tas
   uint32_t poll_interval_app_us = 10000;  // --fp-poll-interval-app (told to apps at attach)
   uint32_t max_flows = 131072;
+  // Requests an app may have relayed to conn and not answered yet; beyond, -ENOBUFS at once.
+  // Sized for a busy server closing or accepting tens of thousands of connections in a burst
+  // (an entry is ~150 bytes: 64Ki cost a hostile app at most ~10 MB of the fast path's memory).
+  uint32_t max_unanswered_per_app = 65536;
   uint32_t rx_buffer = 8192;          // --tcp-rxbuf-len
   uint32_t tx_buffer = 8192;          // --tcp-txbuf-len
   uint32_t report_ring = 16384;       // --nic-rx-len (core -> control)

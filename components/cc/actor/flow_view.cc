@@ -39,11 +39,13 @@ FlowSample read_sample(const abi::FlowState& fs) {
   s.counters.acks = load(fs.cnt_rx_acks);
   s.counters.ack_bytes = load(fs.cnt_rx_ack_bytes);
   s.counters.ecn_bytes = load(fs.cnt_rx_ecn_bytes);
-  // Net loss events: a go-back-N the fast path found spurious and undid (reordering) is not a
-  // congestion signal. The net count can step back when the undo comes in a later interval;
-  // counter_delta() counts such a step as no loss.
-  s.counters.drops = load(fs.cnt_tx_drops) - load(fs.cnt_tx_undos);
-  s.counters.rexmit_timeouts = load(fs.cnt_rexmit_timeouts);
+  // Net loss events: a go-back-N the fast path found spurious and undid (reordering, or a
+  // timeout that fired while the ACKs were only queued) is not a congestion signal. Undos are
+  // taken off both counts (a spurious timeout counts in both); a net count can step back when
+  // the undo comes in a later interval, and counter_delta() counts such a step as no loss.
+  const uint32_t undos = load(fs.cnt_tx_undos);
+  s.counters.drops = load(fs.cnt_tx_drops) - undos;
+  s.counters.rexmit_timeouts = load(fs.cnt_rexmit_timeouts) - undos;
   s.rtt_us = load(fs.rtt_us);
   s.mss = load(fs.mss);
   s.tx_buffer_bytes = load(fs.tx_len);

@@ -70,7 +70,10 @@ CounterDelta counter_delta(const FlowCounters& before, const FlowCounters& after
                       .drops = static_cast<int32_t>(after.drops - before.drops) > 0
                                    ? after.drops - before.drops
                                    : 0,
-                      .rexmit_timeouts = after.rexmit_timeouts - before.rexmit_timeouts};
+                      .rexmit_timeouts =
+                          static_cast<int32_t>(after.rexmit_timeouts - before.rexmit_timeouts) > 0
+                              ? after.rexmit_timeouts - before.rexmit_timeouts
+                              : 0};
 }
 
 StepResult step(const Params& params, const CcFlowState& state, const StepInput& input) {
