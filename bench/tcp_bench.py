@@ -143,11 +143,13 @@ WORKLOADS = [  # (label, client arguments, kind)
 ]
 
 
-def measure(setups, build, repeats, quick):
+def measure(setups, stop, build, repeats, quick):
+    """setups: name -> (start its vtas instances, run one workload); stop() ends the instances."""
     tool_v = os.path.join(build, "bin", "vtas_ll_tool")
     tool_k = os.path.join(build, "bin", "kernel_tcp_tool")
     results = {}
-    for name, setup in setups.items():
+    for name, (start, setup) in setups.items():
+        start()
         for label, args, kind in WORKLOADS:
             if quick:
                 args = args.replace("20000", "5000").replace("100000", "20000").replace("268435456", "67108864")
@@ -161,6 +163,7 @@ def measure(setups, build, repeats, quick):
                 else:
                     runs.append({"gbps": v["gbit_per_s"]})
             results[(name, label)] = runs
+        stop()
     return results
 
 
@@ -189,37 +192,54 @@ def main():
             return run_pair(f"{linux.server_exec}taskset -c {SERVER_CPU} {tool_k} serve 7000 {mode}",
                             f"{linux.client_exec}taskset -c {CLIENT_CPU} {tool_k} connect {linux.server_ip} 7000 {args}")
 
+        # Each setup's vtas instances run only while that setup is measured: memif has no RX
+        # interrupt, so an idle memif fast path keeps polling and would take CPU from the other
+        # setups (the interop case crawled at ~300 requests/s beside them).
+        live = {}
+
+        def start_vtas(*instances):
+            for key, args in instances:
+                live[key] = Vtas(a.build, *args)
+                cleanup.append(live[key].stop)
+
+        def stop_vtas():
+            for v in live.values():
+                v.stop()
+            live.clear()
+
         # vtas <-> vtas over net_memif.
         sock = f"/tmp/vtas-bench-memif-{os.getpid()}.sock"
-        va = Vtas(a.build, "bencha", "10.80.0.1", f"net_memif0,role=server,socket={sock}",
-                  ["--file-prefix=vtas-bencha", "--no-huge", "-m", "512"], SERVER_CPU)
-        cleanup.append(va.stop)
-        vb = Vtas(a.build, "benchb", "10.80.0.2", f"net_memif0,role=client,socket={sock}",
-                  ["--file-prefix=vtas-benchb", "--no-huge", "-m", "512"], CLIENT_CPU)
-        cleanup.append(vb.stop)
+
+        def start_memif():
+            start_vtas(("a", ("bencha", "10.80.0.1", f"net_memif0,role=server,socket={sock}",
+                              ["--file-prefix=vtas-bencha", "--no-huge", "-m", "512"], SERVER_CPU)),
+                       ("b", ("benchb", "10.80.0.2", f"net_memif0,role=client,socket={sock}",
+                              ["--file-prefix=vtas-benchb", "--no-huge", "-m", "512"], CLIENT_CPU)))
 
         def memif_setup(tool_v, tool_k, args, kind):
             mode = "--sink" if kind == "bulk" else "--echo"
             return run_pair(f"taskset -c {SERVER_CPU} {tool_v} serve 7000 {mode}",
                             f"taskset -c {CLIENT_CPU} {tool_v} connect 10.80.0.1 7000 {args}",
-                            va.env, vb.env)
+                            live["a"].env, live["b"].env)
 
         # Linux client -> vtas server on af_packet.
         interop = Namespaces("2", vtas_end=True)
         cleanup.append(interop.down)
-        vi = Vtas(a.build, "benchi", interop.server_ip, f"net_af_packet0,iface={interop.server_if}", [],
-                  SERVER_CPU)
-        cleanup.append(vi.stop)
+
+        def start_interop():
+            start_vtas(("i", ("benchi", interop.server_ip,
+                              f"net_af_packet0,iface={interop.server_if}", [], SERVER_CPU)))
 
         def interop_setup(tool_v, tool_k, args, kind):
             mode = "--sink" if kind == "bulk" else "--echo"
             return run_pair(f"taskset -c {SERVER_CPU} {tool_v} serve 7000 {mode}",
                             f"{interop.client_exec}taskset -c {CLIENT_CPU} {tool_k} connect {interop.server_ip} 7000 {args}",
-                            vi.env)
+                            live["i"].env)
 
-        setups = {"linux-linux": linux_setup, "vtas-vtas (memif)": memif_setup,
-                  "linux->vtas (af_packet)": interop_setup}
-        results = measure(setups, a.build, a.repeats, a.quick)
+        setups = {"linux-linux": (lambda: None, linux_setup),
+                  "vtas-vtas (memif)": (start_memif, memif_setup),
+                  "linux->vtas (af_packet)": (start_interop, interop_setup)}
+        results = measure(setups, stop_vtas, a.build, a.repeats, a.quick)
     finally:
         for c in reversed(cleanup):
             c()
