@@ -20,13 +20,6 @@
 namespace vtas::client::testing {
 namespace {
 
-template <class T>
-void fill_header(T& message, abi::AttachMessageType type, uint32_t version = abi::kAttachVersion) {
-  message.magic = abi::kAttachMagic;
-  message.version = version;
-  message.type = static_cast<uint32_t>(type);
-}
-
 void copy_error(char* dst, size_t size, const std::string& text) {
   std::strncpy(dst, text.c_str(), size - 1);
   dst[size - 1] = '\0';
@@ -145,7 +138,8 @@ void FakeService::answer_attach(int client) {
   abi::AttachRequest request{};
   int got = abi::receive_with_fds(client, &request, sizeof(request), nullptr, 0);
   abi::AttachResponse response{};
-  fill_header(response, abi::AttachMessageType::kAttachResponse, options_.attach_version);
+  abi::fill_header(response, abi::AttachMessageType::kAttachResponse);
+  response.version = options_.attach_version;  // a test may play an older or newer service
   if (got < 0 || request.magic != abi::kAttachMagic ||
       request.type != static_cast<uint32_t>(abi::AttachMessageType::kAttachRequest)) {
     ::close(client);
@@ -213,7 +207,7 @@ void FakeService::answer_attach(int client) {
 
 void FakeService::answer_context(int client, int app_eventfd) {
   abi::ContextResponse response{};
-  fill_header(response, abi::AttachMessageType::kContextResponse);
+  abi::fill_header(response, abi::AttachMessageType::kContextResponse);
   if (app_eventfd < 0) {
     response.status = -EINVAL;
     copy_error(response.error, sizeof(response.error), "malformed context request");

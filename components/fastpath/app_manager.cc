@@ -23,24 +23,6 @@ constexpr uint64_t kSliceAlignment = 2ull << 20;
 
 auto logger() { return log::get("fastpath"); }
 
-template <class T>
-void fill_header(T& message, abi::AttachMessageType type) {
-  message.magic = abi::kAttachMagic;
-  message.version = abi::kAttachVersion;
-  message.type = static_cast<uint32_t>(type);
-}
-
-template <size_t N>
-void copy_error(char (&dst)[N], const std::string& text) {
-  std::strncpy(dst, text.c_str(), N - 1);
-  dst[N - 1] = '\0';
-}
-
-template <size_t N>
-std::string name_of(const char (&src)[N]) {
-  return std::string(src, strnlen(src, N));
-}
-
 }  // namespace
 
 AppManager::AppManager(AppManagerConfig config, Hooks hooks)
@@ -167,9 +149,9 @@ bool AppManager::serve_first_message(int fd) {
   if (!allowed || !version_ok ||
       (type != abi::AttachMessageType::kAttachRequest && type != abi::AttachMessageType::kVmAttachRequest)) {
     abi::AttachResponse response{};
-    fill_header(response, abi::AttachMessageType::kAttachResponse);
+    abi::fill_header(response, abi::AttachMessageType::kAttachResponse);
     response.status = !allowed ? -EACCES : -EPROTO;
-    copy_error(response.error, !allowed ? "permission denied" : "protocol mismatch");
+    abi::copy_text(response.error, !allowed ? "permission denied" : "protocol mismatch");
     abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
     if (passed >= 0) ::close(passed);
     ::close(fd);
@@ -220,7 +202,7 @@ Result<std::unique_ptr<AppManager::App>> AppManager::create_host_app(int socket_
   auto region = shm::Region::create_memfd("vtas-app-" + std::to_string(*id), config_.region_size,
                                           config_.hugepages);
   if (!region) return region.error();
-  std::string name = name_of(request.name);
+  std::string name = abi::text_of(request.name);
   auto app = make_app(*id, static_cast<uint8_t*>(region->base()), region->size(), name.c_str());
   if (!app) return make_error("cannot lay out the app region");
   app->pid = cred.pid;
@@ -235,11 +217,11 @@ void AppManager::accept_app(int fd, const abi::AttachRequest& request) {
   socklen_t cred_len = sizeof(cred);
   ::getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len);
   abi::AttachResponse response{};
-  fill_header(response, abi::AttachMessageType::kAttachResponse);
+  abi::fill_header(response, abi::AttachMessageType::kAttachResponse);
   auto app = create_host_app(fd, cred, request);
   if (!app) {
     response.status = -ENOMEM;
-    copy_error(response.error, app.error().message);
+    abi::copy_text(response.error, app.error().message);
     logger()->error("attach: {}", app.error().message);
     abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
     ::close(fd);
@@ -266,10 +248,10 @@ void AppManager::accept_app(int fd, const abi::AttachRequest& request) {
 
 void AppManager::accept_vm(int fd, const abi::VmAttachRequest& request, int region_fd) {
   abi::VmAttachResponse response{};
-  fill_header(response, abi::AttachMessageType::kVmAttachResponse);
+  abi::fill_header(response, abi::AttachMessageType::kVmAttachResponse);
   auto fail = [&](int err, const std::string& why) {
     response.status = -err;
-    copy_error(response.error, why);
+    abi::copy_text(response.error, why);
     logger()->warn("VM attach refused: {}", why);
     abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
     ::close(fd);
@@ -291,7 +273,7 @@ void AppManager::accept_vm(int fd, const abi::VmAttachRequest& request, int regi
   auto vm = std::make_unique<Vm>();
   vm->id = ++last_vm_id_;
   vm->proxy_vm_id = request.vm_id;
-  vm->name = name_of(request.name);
+  vm->name = abi::text_of(request.name);
   vm->socket_fd = fd;
   vm->max_connections = request.max_connections;
   uint64_t start = (abi::kVmChannelBytes + kSliceAlignment - 1) / kSliceAlignment * kSliceAlignment;
@@ -312,22 +294,22 @@ void AppManager::accept_vm(int fd, const abi::VmAttachRequest& request, int regi
 
 void AppManager::add_vm_app(Vm& vm, const abi::VmAppRequest& request) {
   abi::AttachResponse response{};
-  fill_header(response, abi::AttachMessageType::kAttachResponse);
+  abi::fill_header(response, abi::AttachMessageType::kAttachResponse);
   auto id = next_app_id();
   auto slice = id ? vm.heap.allocate(config_.region_size) : std::nullopt;
   if (!id || !slice) {
     response.status = -ENOMEM;
-    copy_error(response.error, !id ? "too many apps" : "the VM's region is full");
+    abi::copy_text(response.error, !id ? "too many apps" : "the VM's region is full");
     abi::send_with_fds(vm.socket_fd, &response, sizeof(response), nullptr, 0);
     return;
   }
   uint8_t* base = static_cast<uint8_t*>(vm.region->base()) + *slice;
-  std::string name = name_of(request.name);
+  std::string name = abi::text_of(request.name);
   auto app = make_app(*id, base, config_.region_size, name.c_str());
   if (!app) {
     vm.heap.free(*slice);
     response.status = -ENOMEM;
-    copy_error(response.error, "cannot lay out the app region");
+    abi::copy_text(response.error, "cannot lay out the app region");
     abi::send_with_fds(vm.socket_fd, &response, sizeof(response), nullptr, 0);
     return;
   }
@@ -399,9 +381,9 @@ void AppManager::on_vm_socket(uint32_t vm_id) {
           // A proxy may only speak for its own VM's apps.
           if (fd >= 0) ::close(fd);
           abi::ContextResponse response{};
-          fill_header(response, abi::AttachMessageType::kContextResponse);
+          abi::fill_header(response, abi::AttachMessageType::kContextResponse);
           response.status = -EPERM;
-          copy_error(response.error, "no such app in this VM");
+          abi::copy_text(response.error, "no such app in this VM");
           abi::send_with_fds(vm->socket_fd, &response, sizeof(response), nullptr, 0);
           break;
         }
@@ -419,16 +401,16 @@ void AppManager::on_vm_socket(uint32_t vm_id) {
 void AppManager::handle_context_request(App& app, int reply_socket, const abi::ContextRequest& request,
                                         int fd_count, int fd) {
   abi::ContextResponse response{};
-  fill_header(response, abi::AttachMessageType::kContextResponse);
+  abi::fill_header(response, abi::AttachMessageType::kContextResponse);
   if (request.magic != abi::kAttachMagic ||
       request.type != static_cast<uint32_t>(abi::AttachMessageType::kContextRequest) || fd_count != 1) {
     if (fd >= 0) ::close(fd);
     ++app.bad_requests;
     response.status = -EINVAL;
-    copy_error(response.error, "malformed context request");
+    abi::copy_text(response.error, "malformed context request");
   } else if (Status s = create_context(app, fd, &response); !s) {
     response.status = response.status ? response.status : -ENOMEM;
-    copy_error(response.error, s.error().message);
+    abi::copy_text(response.error, s.error().message);
     logger()->warn("app {}: context refused: {}", app.id, s.error().message);
   }
   abi::send_with_fds(reply_socket, &response, sizeof(response), nullptr, 0);

@@ -22,6 +22,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <string>
 
 namespace vtas::abi {
 
@@ -130,5 +132,28 @@ static_assert(sizeof(ContextResponse) == 64);
 
 // Max fds in one message: region + control doorbell + one doorbell per core.
 inline constexpr uint32_t kAttachMaxFds = 2 + 16;
+
+// ---- helpers for both ends (the fast path, the proxies, tests) ----------------------------
+
+// Stamps magic, version and type on any attach-protocol message.
+template <class T>
+void fill_header(T& message, AttachMessageType type) {
+  message.magic = kAttachMagic;
+  message.version = kAttachVersion;
+  message.type = static_cast<uint32_t>(type);
+}
+
+// Copies `text` into a fixed text field, cut to fit and always NUL-terminated.
+template <size_t N>
+void copy_text(char (&dst)[N], const std::string& text) {
+  std::strncpy(dst, text.c_str(), N - 1);
+  dst[N - 1] = '\0';
+}
+
+// A fixed text field as a string; a field without NUL (a hostile peer) ends at its size.
+template <size_t N>
+std::string text_of(const char (&src)[N]) {
+  return std::string(src, strnlen(src, N));
+}
 
 }  // namespace vtas::abi

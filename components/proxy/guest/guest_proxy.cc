@@ -32,19 +32,6 @@ uint64_t tag(Tag kind, uint32_t value = 0) { return (uint64_t{kind} << 32) | val
 
 constexpr uint32_t kMaxCores = 16;
 
-template <class T>
-void fill_header(T& message, abi::AttachMessageType type) {
-  message.magic = abi::kAttachMagic;
-  message.version = abi::kAttachVersion;
-  message.type = static_cast<uint32_t>(type);
-}
-
-template <size_t N>
-void copy_text(char (&dst)[N], const std::string& text) {
-  std::strncpy(dst, text.c_str(), N - 1);
-  dst[N - 1] = '\0';
-}
-
 void note(const std::string& text) { std::fprintf(stderr, "vtas-proxy-guest: %s\n", text.c_str()); }
 
 }  // namespace
@@ -189,9 +176,9 @@ void GuestProxy::accept_apps() {
 void GuestProxy::refuse_attach(int fd, int status, const std::string& why) {
   ++counters_.apps_refused;
   abi::AttachResponse response{};
-  fill_header(response, abi::AttachMessageType::kAttachResponse);
+  abi::fill_header(response, abi::AttachMessageType::kAttachResponse);
   response.status = status;
-  copy_text(response.error, why);
+  abi::copy_text(response.error, why);
   abi::send_with_fds(fd, &response, sizeof(response), nullptr, 0);
   ::close(fd);
 }
@@ -249,9 +236,9 @@ void GuestProxy::on_context_request(App& app) {
       request.type != static_cast<uint32_t>(abi::AttachMessageType::kContextRequest) || got != 1) {
     if (fd >= 0) ::close(fd);
     abi::ContextResponse response{};
-    fill_header(response, abi::AttachMessageType::kContextResponse);
+    abi::fill_header(response, abi::AttachMessageType::kContextResponse);
     response.status = -EINVAL;
-    copy_text(response.error, "malformed context request");
+    abi::copy_text(response.error, "malformed context request");
     abi::send_with_fds(app.fd, &response, sizeof(response), nullptr, 0);
     return;
   }
@@ -350,7 +337,7 @@ void GuestProxy::on_app_attached(const AppAttached& m) {
     return send_to_host(std::move(message));
   }
   abi::AttachResponse response{};
-  fill_header(response, abi::AttachMessageType::kAttachResponse);
+  abi::fill_header(response, abi::AttachMessageType::kAttachResponse);
   response.app_id = m.app_id();
   response.num_cores = m.num_cores();
   response.region_size = m.region_size();
@@ -373,11 +360,11 @@ void GuestProxy::on_context_created(const ContextCreated& m) {
   PendingContext pending = std::move(request->second);
   context_requests_.erase(request);
   abi::ContextResponse response{};
-  fill_header(response, abi::AttachMessageType::kContextResponse);
+  abi::fill_header(response, abi::AttachMessageType::kContextResponse);
   response.status = m.status();
   response.context_id = m.context_id();
   response.queue_block = m.queue_block();
-  copy_text(response.error, m.error());
+  abi::copy_text(response.error, m.error());
   if (m.status() == 0) {
     contexts_.insert_or_assign(m.wake_id(), Context{pending.app_fd, std::move(pending.app_eventfd)});
     ++counters_.contexts;

@@ -15,24 +15,6 @@
 namespace vtas::proxy {
 namespace {
 
-template <class T>
-void fill_header(T& message, abi::AttachMessageType type) {
-  message.magic = abi::kAttachMagic;
-  message.version = abi::kAttachVersion;
-  message.type = static_cast<uint32_t>(type);
-}
-
-template <size_t N>
-void copy_text(char (&dst)[N], const std::string& text) {
-  std::strncpy(dst, text.c_str(), N - 1);
-  dst[N - 1] = '\0';
-}
-
-template <size_t N>
-std::string text_of(const char (&src)[N]) {
-  return std::string(src, strnlen(src, N));
-}
-
 }  // namespace
 
 Result<FastPathLink> FastPathLink::attach(const std::string& socket_path, int region_fd, uint32_t vm_id,
@@ -55,10 +37,10 @@ Result<FastPathLink> FastPathLink::attach(const std::string& socket_path, int re
                 " (is the fastpath actor running in this instance?)");
   }
   abi::VmAttachRequest request{};
-  fill_header(request, abi::AttachMessageType::kVmAttachRequest);
+  abi::fill_header(request, abi::AttachMessageType::kVmAttachRequest);
   request.vm_id = vm_id;
   request.max_connections = max_connections;
-  copy_text(request.name, name);
+  abi::copy_text(request.name, name);
   if (int rc = abi::send_with_fds(s, &request, sizeof(request), &region_fd, 1); rc != 0) {
     return fail("cannot send the VM attach request to " + socket_path + ": " + std::strerror(-rc));
   }
@@ -86,7 +68,7 @@ Result<FastPathLink> FastPathLink::attach(const std::string& socket_path, int re
                 "): a fast path of another vtas release?");
   }
   if (response.status != 0) {
-    return fail("the fast path refused the VM: " + text_of(response.error) + " (" +
+    return fail("the fast path refused the VM: " + abi::text_of(response.error) + " (" +
                 std::strerror(-response.status) + ")");
   }
   if (response.num_cores == 0 || response.num_cores > 16 ||
@@ -121,8 +103,8 @@ FastPathLink::~FastPathLink() {
 
 Status FastPathLink::request_app(const std::string& name) {
   abi::VmAppRequest request{};
-  fill_header(request, abi::AttachMessageType::kVmAppRequest);
-  copy_text(request.name, name);
+  abi::fill_header(request, abi::AttachMessageType::kVmAppRequest);
+  abi::copy_text(request.name, name);
   if (int rc = abi::send_with_fds(socket_, &request, sizeof(request), nullptr, 0); rc != 0) {
     return make_error(std::string("VM app request to the fast path: ") + std::strerror(-rc));
   }
@@ -131,7 +113,7 @@ Status FastPathLink::request_app(const std::string& name) {
 
 Status FastPathLink::request_context(uint32_t app_id, int context_eventfd) {
   abi::ContextRequest request{};
-  fill_header(request, abi::AttachMessageType::kContextRequest);
+  abi::fill_header(request, abi::AttachMessageType::kContextRequest);
   request.app_id = app_id;
   if (int rc = abi::send_with_fds(socket_, &request, sizeof(request), &context_eventfd, 1); rc != 0) {
     return make_error(std::string("context request to the fast path: ") + std::strerror(-rc));
@@ -141,7 +123,7 @@ Status FastPathLink::request_context(uint32_t app_id, int context_eventfd) {
 
 Status FastPathLink::detach_app(uint32_t app_id) {
   abi::VmAppRequest request{};
-  fill_header(request, abi::AttachMessageType::kVmAppDetach);
+  abi::fill_header(request, abi::AttachMessageType::kVmAppDetach);
   request.app_id = app_id;
   if (int rc = abi::send_with_fds(socket_, &request, sizeof(request), nullptr, 0); rc != 0) {
     return make_error(std::string("VM app detach to the fast path: ") + std::strerror(-rc));

@@ -28,11 +28,6 @@ std::string clean_name(const std::string& raw) {
   return name.empty() ? "guest-app" : name;
 }
 
-template <size_t N>
-std::string text_of(const char (&src)[N]) {
-  return std::string(src, strnlen(src, N));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<VmSession>> VmSession::create(uint32_t peer_id, int qemu_fd, const std::string& name,
@@ -273,7 +268,7 @@ void VmSession::on_answer(const FastPathLink::Answer& answer) {
       if (r.status == 0) (void)fastpath_->detach_app(r.app_id);
       return;
     }
-    if (r.status != 0) return answer_app(p.request_id, r.status, text_of(r.error));
+    if (r.status != 0) return answer_app(p.request_id, r.status, abi::text_of(r.error));
     const bool fits = r.region_offset >= abi::kVmChannelBytes && r.region_offset % kPageSize == 0 &&
                       r.region_size > 0 && r.region_offset <= region_.size() &&
                       r.region_size <= region_.size() - r.region_offset &&
@@ -303,7 +298,7 @@ void VmSession::on_answer(const FastPathLink::Answer& answer) {
   const abi::ContextResponse& r = answer.context;
   // The app may have left (or the guest proxy restarted) meanwhile: the context goes with it.
   if (!current || !apps_.count(p.app_id)) return;
-  if (r.status != 0) return answer_context(p.request_id, r.status, text_of(r.error));
+  if (r.status != 0) return answer_context(p.request_id, r.status, abi::text_of(r.error));
   uint32_t wake_id = next_wake_id_;
   while (wake_id == 0 || contexts_.count(wake_id)) ++wake_id;
   next_wake_id_ = wake_id + 1;

@@ -39,13 +39,6 @@ bool wait_readable(int fd, int timeout_ms) {
   return ::poll(&p, 1, timeout_ms) == 1;
 }
 
-template <class T>
-void fill_header(T& m, abi::AttachMessageType type) {
-  m.magic = abi::kAttachMagic;
-  m.version = abi::kAttachVersion;
-  m.type = static_cast<uint32_t>(type);
-}
-
 // Runs an actor on a real poll loop in its own thread: watched fds, timers, and envelopes the
 // actor sends to itself (the host proxy's traced guest requests) delivered back to it.
 class ActorThread final : public ActorIo {
@@ -193,7 +186,7 @@ class FakeFastPath {
     void* base = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ | PROT_WRITE, MAP_SHARED, region, 0);
     ::close(region);
     abi::VmAttachResponse response{};
-    fill_header(response, abi::AttachMessageType::kVmAttachResponse);
+    abi::fill_header(response, abi::AttachMessageType::kVmAttachResponse);
     response.num_cores = 1;
     int fds[2] = {control_, core_};
     ASSERT_EQ(abi::send_with_fds(fd, &response, sizeof(response), fds, 2), 0);
@@ -227,7 +220,7 @@ class FakeFastPath {
       vm.apps.push_back(app_id);
       std::snprintf(static_cast<char*>(vm.base) + offset, 16, "slice of %u", app_id);
       abi::AttachResponse r{};
-      fill_header(r, abi::AttachMessageType::kAttachResponse);
+      abi::fill_header(r, abi::AttachMessageType::kAttachResponse);
       r.app_id = app_id;
       r.num_cores = 1;
       r.region_offset = offset;
@@ -236,7 +229,7 @@ class FakeFastPath {
       abi::send_with_fds(vm.fd, &r, sizeof(r), nullptr, 0);
     } else if (type == abi::AttachMessageType::kContextRequest) {
       abi::ContextResponse r{};
-      fill_header(r, abi::AttachMessageType::kContextResponse);
+      abi::fill_header(r, abi::AttachMessageType::kContextResponse);
       bool mine = std::find(vm.apps.begin(), vm.apps.end(), request.context.app_id) != vm.apps.end();
       r.status = mine ? 0 : -EPERM;
       if (mine) {
@@ -309,7 +302,7 @@ struct RawApp {
     std::strcpy(addr.sun_path, path.c_str());
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
     abi::AttachRequest request{};
-    fill_header(request, abi::AttachMessageType::kAttachRequest);
+    abi::fill_header(request, abi::AttachMessageType::kAttachRequest);
     std::strcpy(request.name, "raw-app");
     if (abi::send_with_fds(fd, &request, sizeof(request), nullptr, 0) != 0) return false;
     if (!wait_readable(fd, 5000)) return false;
@@ -320,7 +313,7 @@ struct RawApp {
   int context(abi::ContextResponse* out) {
     int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     abi::ContextRequest request{};
-    fill_header(request, abi::AttachMessageType::kContextRequest);
+    abi::fill_header(request, abi::AttachMessageType::kContextRequest);
     request.app_id = 12345;  // ignored by the guest proxy: it knows who we are
     if (abi::send_with_fds(fd, &request, sizeof(request), &efd, 1) != 0) return -1;
     if (!wait_readable(fd, 5000)) return -1;

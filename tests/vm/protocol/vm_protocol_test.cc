@@ -41,13 +41,6 @@ bool wait_readable(int fd, int timeout_ms) {
   return ::poll(&p, 1, timeout_ms) == 1;
 }
 
-template <class T>
-void fill_header(T& m, abi::AttachMessageType type) {
-  m.magic = abi::kAttachMagic;
-  m.version = abi::kAttachVersion;
-  m.type = static_cast<uint32_t>(type);
-}
-
 // An app in a VM speaking the attach protocol by hand, to see what the guest proxy hands out
 // (the region fd and the slice) without libvtas in between.
 struct RawApp {
@@ -66,7 +59,7 @@ struct RawApp {
     std::strncpy(addr.sun_path, path.c_str(), sizeof(addr.sun_path) - 1);
     if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) return false;
     abi::AttachRequest request{};
-    fill_header(request, abi::AttachMessageType::kAttachRequest);
+    abi::fill_header(request, abi::AttachMessageType::kAttachRequest);
     std::strcpy(request.name, "raw-app");
     if (abi::send_with_fds(fd, &request, sizeof(request), nullptr, 0) != 0) return false;
     if (!wait_readable(fd, 10000)) return false;
@@ -77,7 +70,7 @@ struct RawApp {
   int context() {
     int efd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     abi::ContextRequest request{};
-    fill_header(request, abi::AttachMessageType::kContextRequest);
+    abi::fill_header(request, abi::AttachMessageType::kContextRequest);
     abi::ContextResponse answer{};
     int status = 1;
     if (abi::send_with_fds(fd, &request, sizeof(request), &efd, 1) == 0 &&
