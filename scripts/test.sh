@@ -25,6 +25,7 @@ status=0
 labels="unit|integration"
 [ "$LONG" = 1 ] && labels="unit|integration|long"
 log "running tests ($labels)"
+rm -f "$VTAS_BUILD/Testing/Temporary/LastTestsFailed.log"
 (cd "$VTAS_BUILD" && ctest -L "$labels" --output-on-failure --timeout 600) || status=1
 
 ASAN_BUILD="$VTAS_ROOT/build-asan"
@@ -33,8 +34,21 @@ cmake -S "$VTAS_ROOT" -B "$ASAN_BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DVTAS_
 log "building unit tests with ASan+UBSan"
 ninja -C "$ASAN_BUILD" -j"$(nproc)" unit_tests || die "sanitizer build failed"
 log "running unit tests under ASan+UBSan"
+rm -f "$ASAN_BUILD/Testing/Temporary/LastTestsFailed.log"
 (cd "$ASAN_BUILD" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest -L unit --output-on-failure --timeout 600) || status=1
 
-[ $status = 0 ] && log "all test passes succeeded" || log "some tests failed"
+# The CI shows only the end of this output: repeat which tests failed, from both passes.
+print_failed() {
+  local list="$1/Testing/Temporary/LastTestsFailed.log"
+  [ -s "$list" ] && log "failed in $(basename "$1"): $(cut -d: -f2 "$list" | tr '\n' ' ')"
+  return 0
+}
+if [ $status = 0 ]; then
+  log "all test passes succeeded"
+else
+  print_failed "$VTAS_BUILD"
+  print_failed "$ASAN_BUILD"
+  log "some tests failed"
+fi
 exit $status

@@ -577,21 +577,27 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
     }
     FlowLock lock(fs);
     if (!(fs.flags & abi::kFlowActive)) continue;
+    const uint32_t rate_kbps = fs.tx_rate_kbps;
+    FlowLocal& l = local_[flows[i]];
+    if (rate_kbps != 0 && l.pace_due_ns > now_ns + TxScheduler::kSlotNs) {
+      scheduler_.ready_at(flows[i], l.pace_due_ns);  // made ready early (an ACK, an app write)
+      continue;
+    }
     if (send_segment(flows[i], fs)) {
+      if (rate_kbps != 0) l.pace_due_ns = next_paced_send(l.pace_due_ns, now_ns, fs.mss, rate_kbps);
       // More to send? Come back next turn (round robin), paced if the flow has a rate.
       if (tcp::has_sendable(fs)) {
-        if (fs.tx_rate_kbps == 0) {
+        if (rate_kbps == 0) {
           scheduler_.ready(flows[i]);
         } else {
-          uint64_t bits = uint64_t{fs.mss} * 8;
-          uint64_t gap_ns = bits * 1000000ull / fs.tx_rate_kbps;
-          scheduler_.ready_at(flows[i], now_ns + gap_ns);
+          scheduler_.ready_at(flows[i], l.pace_due_ns);
         }
       }
     }
   }
   return n > 0;
 }
+
 
 bool FastPathCore::send_segment(uint32_t flow_id, abi::FlowState& fs) {
   uint8_t* tx_base = app_base(fs.app_id, fs.tx_buffer, fs.tx_len);

@@ -85,6 +85,7 @@ class FastPathCore {
     bool dirty = false;                 // in dirty_ (has an app event to flush)
     bool ack_pending = false;           // in delayed_acks_: an ACK is owed by ack_due_ns
     uint64_t ack_due_ns = 0;
+    uint64_t pace_due_ns = 0;           // a rate-limited flow's next send time (see poll_tx)
   };
 
   // iteration steps

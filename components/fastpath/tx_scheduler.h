@@ -46,4 +46,11 @@ class TxScheduler {
   uint32_t queued_ = 0;
 };
 
+// Pacing of a rate-limited flow: when it may send its next full segment, given when it was
+// due to send this one. Behind schedule by more than kPacingCreditNs, it catches up by at most
+// that much (a short burst), so lateness neither accumulates nor turns into a long burst.
+constexpr uint64_t kPacingCreditNs = 200 * 1000;
+uint64_t next_paced_send(uint64_t previous_due_ns, uint64_t now_ns, uint32_t mss,
+                         uint32_t rate_kbps);
+
 }  // namespace vtas::fastpath

@@ -96,5 +96,29 @@ TEST(TxScheduler, RandomOperationsKeepEachFlowAtMostOnce) {
   EXPECT_TRUE(s.idle());
 }
 
+// 1448-byte segments at 100 Mbit/s: one every 115,840 ns.
+TEST(Pacing, LateSendsDoNotStretchTheGapBetweenSegments) {
+  const uint64_t gap = 115'840;
+  // A flow that never sent starts with the full credit.
+  uint64_t due = next_paced_send(0, 1'000'000'000, 1448, 100'000);
+  EXPECT_EQ(due, 1'000'000'000 - kPacingCreditNs + gap);
+  // The core sends each segment 10 us late; the schedule keeps its grid, so 1000 segments take
+  // 1000 gaps, not 1000 * (gap + 10 us).
+  const uint64_t first = due;
+  for (int i = 0; i < 1000; ++i) due = next_paced_send(due, due + 10'000, 1448, 100'000);
+  EXPECT_EQ(due, first + 1000 * gap);
+}
+
+TEST(Pacing, CatchingUpIsBounded) {
+  const uint64_t gap = 115'840;
+  // 10 ms behind: the next send is due only kPacingCreditNs before now, plus one gap.
+  const uint64_t now = 2'000'000'000;
+  EXPECT_EQ(next_paced_send(now - 10'000'000, now, 1448, 100'000), now - kPacingCreditNs + gap);
+  // Ahead of schedule (made ready early): the due time only moves on.
+  EXPECT_EQ(next_paced_send(now + 50'000, now, 1448, 100'000), now + 50'000 + gap);
+  // Half the rate, twice the gap.
+  EXPECT_EQ(next_paced_send(now, now, 1448, 50'000), now + 2 * gap);
+}
+
 }  // namespace
 }  // namespace vtas::fastpath
