@@ -97,9 +97,12 @@ actor {{ name: "timer" kind: "timer" }}
 actor {{ name: "conn" kind: "conn" }}
 ''')
         r, w = os.pipe()
-        self.proc = subprocess.Popen(["taskset", "-c", cpu, os.path.join(build, "bin", "vtas"),
-                                      "--manifest", manifest, "--quiet", f"--ready-fd={w}"],
-                                     pass_fds=(w,))
+        # Its log (info level) goes to a file, shown if a measurement fails.
+        self.log = os.path.join(self.dir, "vtas.log")
+        with open(self.log, "w") as log:
+            self.proc = subprocess.Popen(["taskset", "-c", cpu, os.path.join(build, "bin", "vtas"),
+                                          "--manifest", manifest, f"--ready-fd={w}"],
+                                         pass_fds=(w,), stdout=log, stderr=log)
         os.close(w)
         ready = os.read(r, 8)
         os.close(r)
@@ -107,6 +110,10 @@ actor {{ name: "conn" kind: "conn" }}
             self.stop()
             sys.exit(f"vtas {name} did not start")
         self.env = dict(os.environ, VTAS_RUNTIME_DIR=self.run_dir)
+
+    def tail(self, lines=40):
+        with open(self.log, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
 
     def stop(self):
         self.proc.terminate()
@@ -117,9 +124,15 @@ actor {{ name: "conn" kind: "conn" }}
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+LIVE_VTAS = {}  # the vtas instances running now, by key
+
+
 def run_pair(server_cmd, client_cmd, server_env=None, client_env=None):
     """Starts the server, waits for 'listening', runs the client; returns (client output, CPU s)."""
-    server = subprocess.Popen(server_cmd, shell=True, env=server_env, stdout=subprocess.PIPE,
+    # exec: the shell becomes the server, so waiting for it below waits for the server itself.
+    # A server still shutting down keeps its listener (and its posted accepts) in the port's
+    # reuseport group: the next run's connections would be handed to it and reset.
+    server = subprocess.Popen("exec " + server_cmd, shell=True, env=server_env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True, start_new_session=True)
     line = server.stdout.readline()
     if "listening" not in line:
@@ -132,7 +145,8 @@ def run_pair(server_cmd, client_cmd, server_env=None, client_env=None):
     os.killpg(server.pid, signal.SIGTERM)  # the whole group: the shell and the server under it
     server.wait()
     if client.returncode != 0:
-        sys.exit(f"client failed: {client_cmd}\n{client.stdout}{client.stderr}")
+        logs = "".join(f"---- {v.log} (last lines) ----\n{v.tail()}" for v in LIVE_VTAS.values())
+        sys.exit(f"client failed: {client_cmd}\n{client.stdout}{client.stderr}{logs}")
     return client.stdout, busy
 
 
@@ -177,6 +191,8 @@ def main():
     p.add_argument("--build", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build"))
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--quick", action="store_true", help="smaller workloads")
+    p.add_argument("--only", help="measure only the setups whose name contains this text "
+                   "(e.g. memif, af_packet); the ratio table then needs linux-linux too")
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (namespaces, DPDK)")
@@ -195,7 +211,7 @@ def main():
         # Each setup's vtas instances run only while that setup is measured: memif has no RX
         # interrupt, so an idle memif fast path keeps polling and would take CPU from the other
         # setups (the interop case crawled at ~300 requests/s beside them).
-        live = {}
+        live = LIVE_VTAS
 
         def start_vtas(*instances):
             for key, args in instances:
@@ -239,6 +255,8 @@ def main():
         setups = {"linux-linux": (lambda: None, linux_setup),
                   "vtas-vtas (memif)": (start_memif, memif_setup),
                   "linux->vtas (af_packet)": (start_interop, interop_setup)}
+        if a.only:
+            setups = {k: v for k, v in setups.items() if a.only in k}
         results = measure(setups, stop_vtas, a.build, a.repeats, a.quick)
     finally:
         for c in reversed(cleanup):
@@ -265,6 +283,8 @@ def main():
     for vname, lname, title in (("vtas-vtas (memif)", "linux-linux", "stack to stack"),
                                 ("linux->vtas (af_packet)", "linux-linux", "interoperation")):
         for label, _, kind in WORKLOADS:
+            if (vname, label) not in results or (lname, label) not in results:
+                continue
             v, l = results[(vname, label)], results[(lname, label)]
             if kind == "bulk":
                 print(f"| {label} | {title} | {summary(v, 'gbps')[1] / summary(l, 'gbps')[1]:.2f} | | | |")

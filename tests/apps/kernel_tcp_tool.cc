@@ -151,7 +151,17 @@ int connect_to(uint32_t ip, uint16_t port, int conns, uint64_t bytes, bool echo,
       for (int e = 0; e < n; ++e) {
         size_t i = events[e].data.u64;
         ssize_t r = read(fds[i], resp.data(), size - got[i]);
-        if (r <= 0) continue;
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        if (r <= 0) {
+          // Closed or reset by the server: its request will never be answered. Say so and
+          // stop waiting for it (a dead descriptor stays readable: it would spin forever).
+          std::fprintf(stderr, "connection %zu: %s after %zu requests\n", i,
+                       r == 0 ? "closed by the server" : std::strerror(errno), rtts.size());
+          epoll_ctl(ep, EPOLL_CTL_DEL, fds[i], nullptr);
+          ++failed;
+          --issued;
+          continue;
+        }
         got[i] += static_cast<size_t>(r);
         if (got[i] < size) continue;
         got[i] = 0;
