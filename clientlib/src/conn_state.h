@@ -29,6 +29,7 @@ enum ConnFlags : uint8_t {
   kConnReset = 1 << 2,          // the peer reset the connection
   kConnFlowKnown = 1 << 3,      // flow_id is set (from data that came before the open answer)
   kConnEarlyRxFin = 1 << 4,     // the peer's FIN came before the open answer
+  kConnAbortRequested = 1 << 5,  // the close request asks for a reset (vtas_connection_abort)
 };
 
 enum ListenerStatus : uint8_t {

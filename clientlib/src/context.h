@@ -63,6 +63,10 @@ struct Context {
   // (monotonic ns; 0: it had events since). Blocking waits poll until the interval is over.
   uint64_t idle_since_ns = 0;
   uint64_t next_service_check_ns = 0;  // service_gone() looks at the socket at most this often
+  // Connections whose close the service refused for now (-ENOBUFS: too many of this app's
+  // requests unanswered); poll sends each close again. Cookies: a connection is looked up, never
+  // followed blindly. Grows only by connections this context closes.
+  std::vector<uint64_t> close_retries;
   vtas_context_stats stats{};
 };
 
@@ -73,6 +77,10 @@ Context* context_of(flextcp_context* ctx);
 // doorbell. 0, or -1 with errno EAGAIN when kout is full (nothing was sent), EPROTO when it is
 // corrupted.
 int push_request(Context& c, abi::AppRequest& request);
+
+// Sends again the closes the service refused with -ENOBUFS (Context::close_retries); those
+// that still find kout full wait for the next call. control.cc; called by every poll.
+void retry_refused_closes(Context& c);
 
 // Runs `op` on the Context behind `ctx` (-1 with EINVAL if there is none), with exceptions
 // kept inside: the body of most C entry points.

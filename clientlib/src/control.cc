@@ -125,6 +125,7 @@ int connection_close(Context& c, flextcp_connection* conn, bool reset, const cha
   r.flow_id = conn->flow_id;
   if (push_request(c, r) != 0) return -1;
   conn->status = kConnCloseRequested;
+  if (reset) conn->flags |= kConnAbortRequested;
   return 0;
 }
 
@@ -168,6 +169,23 @@ int listen_close(Context& c, flextcp_listener* listener) {
 }
 
 }  // namespace
+
+void retry_refused_closes(Context& c) {
+  size_t kept = 0;
+  for (size_t i = 0; i < c.close_retries.size(); ++i) {
+    flextcp_connection* conn = static_cast<flextcp_connection*>(
+        Registry::instance().find(c.close_retries[i], ObjectKind::kConnection));
+    if (conn == nullptr || conn->vtas_owner != &c || conn->status != kConnCloseRequested) continue;
+    abi::AppRequest r{};
+    r.type = static_cast<uint8_t>(abi::AppRequestType::kConnClose);
+    r.flags = (conn->flags & kConnAbortRequested) ? abi::kCloseReset : 0;
+    r.opaque = conn->vtas_cookie;
+    r.flow_id = conn->flow_id;
+    if (push_request(c, r) != 0) c.close_retries[kept++] = c.close_retries[i];  // kout full
+  }
+  c.close_retries.resize(kept);
+}
+
 }  // namespace vtas::client
 
 using vtas::client::Context;

@@ -226,6 +226,12 @@ void on_connection_closed(Context& c, const abi::AppEvent& e, EntryEvents& out) 
     return reject(c, "conn-closed event: cookie %#llx names no connection of this context",
                   ull(e.opaque));
   }
+  if (normalized_status(e.status) == -ENOBUFS && conn->status == kConnCloseRequested) {
+    // Refused for now, not done: the service still has the connection. Ask again (poll does)
+    // instead of reporting a close that did not happen and leaving the flow behind.
+    c.close_retries.push_back(conn->vtas_cookie);
+    return;
+  }
   flextcp_event& ev = out.add(FLEXTCP_EV_CONN_CLOSED);
   ev.ev.conn_closed.status = normalized_status(e.status);
   ev.ev.conn_closed.conn = conn;
@@ -446,6 +452,7 @@ int take_backlog(Context& c, flextcp_event* events, int num) {
 }
 
 int poll_context(Context& c, int num, flextcp_event* events) {
+  if (!c.close_retries.empty()) retry_refused_closes(c);
   int n = take_backlog(c, events, num);
   EntryEvents produced;
   abi::AppEvent kin_event;

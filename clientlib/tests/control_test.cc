@@ -205,6 +205,34 @@ TEST_F(ControlTest, AbortAsksForAReset) {
   EXPECT_EQ(r.flow_id, flow.flow_id);
 }
 
+// The fast path refuses requests beyond its per-app bound with -ENOBUFS. A refused close did
+// not happen: the library asks again (same flags) and reports only the real answer.
+TEST_F(ControlTest, ACloseRefusedForNowIsSentAgainNotReported) {
+  flextcp_listener listener;
+  open_listener(ctx_, listener, 7);
+  flextcp_connection conn;
+  FakeFlow flow = accept(ctx_, listener, conn);
+  ASSERT_EQ(vtas_connection_abort(&ctx_, &conn), 0);
+  abi::AppRequest first = pop_request(fake());
+  ASSERT_TRUE(fake().push_kin(answer_to(first, abi::AppEventType::kConnClosed, -ENOBUFS)));
+  EXPECT_TRUE(poll().empty()) << "a refusal is not a close";
+  EXPECT_TRUE(connection_is_live(&conn));
+  EXPECT_TRUE(poll().empty());
+  abi::AppRequest again = pop_request(fake());
+  EXPECT_EQ(again.type, static_cast<uint8_t>(abi::AppRequestType::kConnClose));
+  EXPECT_EQ(again.flags, abi::kCloseReset) << "still an abort";
+  EXPECT_EQ(again.flow_id, flow.flow_id);
+  EXPECT_EQ(again.opaque, flow.cookie);
+  EXPECT_NE(again.request_id, first.request_id);
+  EXPECT_FALSE(fake().pop_request().has_value()) << "sent once per refusal";
+  ASSERT_TRUE(fake().push_kin(answer_to(again, abi::AppEventType::kConnClosed)));
+  auto events = poll();
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].event_type, FLEXTCP_EV_CONN_CLOSED);
+  EXPECT_EQ(events[0].ev.conn_closed.status, 0);
+  EXPECT_FALSE(connection_is_live(&conn));
+}
+
 TEST_F(ControlTest, PeerClosingTheConnectionIsReportedOnce) {
   flextcp_listener listener;
   open_listener(ctx_, listener, 7);
