@@ -124,14 +124,17 @@ wait_port_peer() {
   vtas_env_fail "nothing listens on port $1 in the peer namespace"
 }
 
-# Waits (up to 20 s) until a connection from the peer to VTAS_IP:PORT succeeds.
+# Waits (up to 20 s) until vtas has a listener on PORT.
 wait_port_vtas() {
+  # The service's own listener table, not a probe connection: servers such as iperf3 take the
+  # first connection as a session, and a probe's would race with the real client's.
   local i
   for i in $(seq 1 200); do
-    in_peer timeout 2 bash -c "exec 3<>/dev/tcp/$VTAS_IP/$1" 2>/dev/null && return 0
+    "$VTAS_BUILD_DIR/bin/vtasctl" --runtime-dir "$VTAS_RUNTIME_DIR" stats 2>/dev/null |
+      grep -Eq "^ +[0-9]+ +[0-9]+ +[0-9]+ +[0-9.]+:$1 " && return 0
     sleep 0.1
   done
-  vtas_env_fail "nothing answers on $VTAS_IP:$1"
+  vtas_env_fail "nothing listens on port $1 in vtas (vtasctl stats shows no such listener)"
 }
 
 # Waits (up to 10 s) until an echo round trip through vtas to PEER_IP:PORT (an echo server in

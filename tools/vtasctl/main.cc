@@ -12,6 +12,7 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <map>
@@ -37,7 +38,8 @@ constexpr char kUsage[] =
     "  stats                      counters of every running actor\n"
     "  shutdown                   stop the instance in reverse start order\n"
     "  call ACTOR MESSAGE [TEXT]  send an envelope body (e.g. ping_request 'sequence: 1') to an\n"
-    "                             actor and print its answer\n";
+    "                             actor and print its answer\n"
+    "Without --instance or --runtime-dir: $VTAS_RUNTIME_DIR if set (as libvtas), else /run/vtas/vtas.\n";
 
 struct Options {
   std::string instance = "vtas";
@@ -94,6 +96,7 @@ vtas::Result<vtas::Envelope> build_body(const std::string& field_name, const std
 
 int main(int argc, char** argv) {
   Options o;
+  bool instance_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const std::string& flag) -> std::optional<std::string> {
@@ -108,6 +111,7 @@ int main(int argc, char** argv) {
       o.json = true;
     } else if (auto v = value("--instance")) {
       o.instance = *v;
+      instance_given = true;
     } else if (auto v2 = value("--runtime-dir")) {
       o.runtime_dir = *v2;
     } else if (auto v3 = value("--timeout")) {
@@ -119,6 +123,11 @@ int main(int argc, char** argv) {
     }
   }
   if (o.words.empty()) return usage_error("no command given");
+  // The same default as the apps' library: the instance VTAS_RUNTIME_DIR names.
+  const char* env_dir = std::getenv("VTAS_RUNTIME_DIR");
+  if (o.runtime_dir.empty() && !instance_given && env_dir != nullptr && *env_dir != '\0') {
+    o.runtime_dir = env_dir;
+  }
   if (o.runtime_dir.empty()) o.runtime_dir = "/run/vtas/" + o.instance;
   const std::string& command = o.words[0];
   auto need = [&](size_t n) { return o.words.size() == n + 1; };
