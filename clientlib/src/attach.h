@@ -92,7 +92,8 @@ class Attachment {
   shm::Doorbell& control_doorbell() { return control_doorbell_; }
   shm::Doorbell& core_doorbell(uint32_t core) { return core_doorbells_[core]; }
   // TAS --fp-poll-interval-app from the AttachResponse: how long a blocking wait keeps
-  // polling after the context's last event before it sleeps (0: sleep at once).
+  // polling after the context's last event before it sleeps (0: sleep at once). 0 as well
+  // when this process may run only on CPUs the fast path runs on (cpus_only_fast_path()).
   uint32_t poll_interval_app_us() const { return poll_interval_app_us_; }
 
   // True once the service closed the attach socket (it died and did not come back for this

@@ -4,6 +4,7 @@
 // that needs the wait's timeout, which fails the test instead of hanging it.
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 
 #include <atomic>
 #include <chrono>
@@ -324,6 +325,51 @@ class NoPollIntervalTest : public PollIntervalTest {
 TEST_F(NoPollIntervalTest, ZeroSleepsAtOnce) {
   EXPECT_EQ(flextcp_context_canwait(&ctx_), 0) << vtas_last_error();
   flextcp_context_waitclear(&ctx_);
+}
+
+// This process's CPUs (0-63) as a mask.
+uint64_t own_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  EXPECT_EQ(sched_getaffinity(0, sizeof(set), &set), 0);
+  uint64_t mask = 0;
+  for (int cpu = 0; cpu < 64; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) mask |= uint64_t{1} << cpu;
+  }
+  return mask;
+}
+
+// The fast path runs on every CPU this app may use: the poll interval would only spin the
+// fast path off its CPU, so the app sleeps at once.
+class PollIntervalOnFastPathCpusTest : public PollIntervalTest {
+ protected:
+  FakeServiceOptions service_options() override {
+    FakeServiceOptions o = PollIntervalTest::service_options();
+    o.fastpath_cpus = own_cpus();
+    return o;
+  }
+};
+
+TEST_F(PollIntervalOnFastPathCpusTest, SleepsAtOnce) {
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), 0) << vtas_last_error();
+  flextcp_context_waitclear(&ctx_);
+}
+
+// The app may also use a CPU the fast path does not run on: it polls as told.
+class PollIntervalBesideTheFastPathTest : public PollIntervalTest {
+ protected:
+  FakeServiceOptions service_options() override {
+    FakeServiceOptions o = PollIntervalTest::service_options();
+    const uint64_t mine = own_cpus();
+    o.fastpath_cpus = mine & (mine - 1);  // all of ours but the lowest (0 if we have one CPU)
+    if (o.fastpath_cpus == 0) o.fastpath_cpus = ~mine;  // one CPU: the fast path elsewhere
+    return o;
+  }
+};
+
+TEST_F(PollIntervalBesideTheFastPathTest, PollsForTheInterval) {
+  EXPECT_EQ(flextcp_context_canwait(&ctx_), -1);
+  EXPECT_EQ(errno, EAGAIN) << "polls first";
 }
 
 }  // namespace

@@ -175,6 +175,7 @@ void FakeService::answer_attach(int client) {
   header->kout_capacity = options_.kout_capacity;
   header->arx_capacity = options_.arx_capacity;
   header->atx_capacity = options_.atx_capacity;
+  header->fastpath_cpus = options_.fastpath_cpus;
   header->local_ip = 0x0100000a;  // 10.0.0.1, network order
   (void)shm::init_region_header(region->base(), region->size(), shm::RegionKind::kAppContext,
                                 options_.layout_version);

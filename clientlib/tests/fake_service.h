@@ -35,6 +35,7 @@ struct FakeServiceOptions {
   uint32_t atx_capacity = 64;
   uint64_t region_size = 4ull << 20;
   uint32_t poll_interval_app_us = 0;                 // in the AttachResponse
+  uint64_t fastpath_cpus = 0;                        // in the app region header
   // Misbehaviour.
   uint32_t attach_version = abi::kAttachVersion;     // in the AttachResponse
   int32_t attach_status = 0;                         // refuse the attach with this -errno

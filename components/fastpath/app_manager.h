@@ -50,6 +50,7 @@ struct AppManagerConfig {
   std::vector<int> core_doorbell_fds;  // passed to apps: they wake sleeping cores
   int control_doorbell_fd = -1;        // passed to apps: they wake the control thread
   uint32_t poll_interval_app_us = 10000;  // TAS --fp-poll-interval-app, told to every app
+  uint64_t fastpath_cpus = 0;             // AppRegionHeader::fastpath_cpus of host apps
   // Connected clients that have not sent their first message yet: how many may wait at once
   // (the oldest is dropped to make room) and for how long.
   uint32_t max_pending_clients = 64;

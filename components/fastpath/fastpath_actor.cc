@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -260,6 +262,26 @@ Status FastPathActor::start_cores() {
   return Status();
 }
 
+// The CPUs (0-63) the core threads may run on, for apps to know whether their spinning would
+// compete with a core (AppRegionHeader::fastpath_cpus). A core allowed beyond CPU 63 could be
+// anywhere: every bit set.
+uint64_t FastPathActor::core_cpus() {
+  uint64_t mask = 0;
+  for (auto& core : cores_) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (pthread_getaffinity_np(core->thread.native_handle(), sizeof(set), &set) != 0) {
+      return ~uint64_t{0};
+    }
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+      if (!CPU_ISSET(cpu, &set)) continue;
+      if (cpu >= 64) return ~uint64_t{0};
+      mask |= uint64_t{1} << cpu;
+    }
+  }
+  return mask;
+}
+
 Status FastPathActor::start_app_manager() {
   AppManagerConfig ac;
   ac.socket_path = config_.runtime_dir + "/app.sock";
@@ -273,6 +295,7 @@ Status FastPathActor::start_app_manager() {
   for (auto& core : cores_) ac.core_doorbell_fds.push_back(core->doorbell_fd);
   ac.control_doorbell_fd = control_doorbell_->fd();
   ac.poll_interval_app_us = config_.poll_interval_app_us;
+  ac.fastpath_cpus = core_cpus();
   AppManager::Hooks hooks;
   hooks.watch_app_socket = [this](int fd, uint32_t app_id) {
     watch_fd(fd, [this, app_id] { apps_->on_app_socket(app_id); });

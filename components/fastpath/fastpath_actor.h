@@ -70,6 +70,7 @@ class FastPathActor final : public Actor {
   Status create_flow_table();
   Status start_cores();
   Status start_app_manager();
+  uint64_t core_cpus();
 
   // messages
   void handle_install_flow(const InstallFlow& m, const Incoming& in);

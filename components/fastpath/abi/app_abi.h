@@ -41,7 +41,11 @@ struct AppRegionHeader {
   uint32_t atx_capacity;
   uint32_t local_ip;          // the service's address (network order), for getsockname
   uint8_t local_mac[6];
-  uint8_t reserved[14];
+  uint8_t reserved[6];
+  // CPUs 0-63 the fast-path cores may run on (bit i: CPU i); 0 = unknown, as for apps in a
+  // VM (the host's CPUs are not theirs). libvtas does not spin in its poll interval when every
+  // CPU the app may use is one of these: spinning there only takes the CPU from the fast path.
+  uint64_t fastpath_cpus;
 };
 static_assert(sizeof(AppRegionHeader) == 64);
 static_assert(offsetof(AppRegionHeader, app_id) == 0);
@@ -53,6 +57,7 @@ static_assert(offsetof(AppRegionHeader, kin_capacity) == 24);
 static_assert(offsetof(AppRegionHeader, atx_capacity) == 36);
 static_assert(offsetof(AppRegionHeader, local_ip) == 40);
 static_assert(offsetof(AppRegionHeader, local_mac) == 44);
+static_assert(offsetof(AppRegionHeader, fastpath_cpus) == 56);
 
 inline constexpr uint64_t kAppRegionHeaderOffset = 64;
 inline constexpr uint64_t kContextDescriptorsOffset = 128;
