@@ -163,7 +163,7 @@ void ScaleActor::fill_stats(supervisor::StatsReport* report) {
 
 void register_actors(ActorRegistry& registry) {
   registry.add("scale", [](const ActorSpec& spec) -> std::unique_ptr<Actor> {
-    return std::make_unique<ScaleActor>(spec.actor.name(), config_from_manifest(spec.manifest));
+    return std::make_unique<ScaleActor>(spec.actor.name(), config_from_manifest(spec.manifest, spec.actor.name()));
   });
 }
 

@@ -15,7 +15,8 @@ Status validate(const ScaleConfig& c) {
   return Status();
 }
 
-Result<ScaleConfig> config_from_manifest(const manifest::Manifest& manifest) {
+Result<ScaleConfig> config_from_manifest(const manifest::Manifest& manifest,
+                                         const std::string& actor_name) {
   ScaleConfig c;
   c.monitor.max_cores = manifest.tas().fp_cores_max();
   c.monitor.pinned = manifest.tas().fp_no_autoscale();
@@ -25,6 +26,16 @@ Result<ScaleConfig> config_from_manifest(const manifest::Manifest& manifest) {
       c.fastpath = a.name();
       break;
     }
+  }
+  // This actor's settings: by name, or the first scale actor's (tests, tools).
+  for (const auto& a : manifest.actor()) {
+    if (a.kind() != "scale" || (!actor_name.empty() && a.name() != actor_name)) continue;
+    const auto& s = a.scale();
+    c.monitor.scale_up_idle_cores = s.up_below_idle_cores();
+    c.monitor.scale_down_idle_cores = s.down_above_idle_cores();
+    c.monitor.hold_samples = s.hold_samples();
+    c.interval = std::chrono::microseconds(s.sample_interval_us());
+    break;
   }
   if (Status s = validate(c); !s) return s.error();
   return c;

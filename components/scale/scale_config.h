@@ -29,7 +29,9 @@ struct ScaleConfig {
 
 Status validate(const ScaleConfig& config);
 
-// From the manifest. An error names the offending field and value.
-Result<ScaleConfig> config_from_manifest(const manifest::Manifest& manifest);
+// From the manifest: TAS's flags and the settings of the scale actor `actor_name` (empty: the
+// first scale actor's). An error names the offending field and value.
+Result<ScaleConfig> config_from_manifest(const manifest::Manifest& manifest,
+                                         const std::string& actor_name = "");
 
 }  // namespace vtas::scale

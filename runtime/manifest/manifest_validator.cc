@@ -20,6 +20,7 @@ constexpr std::string_view kFastpathKind = "fastpath";
 constexpr std::string_view kDiagPingerKind = "diag-pinger";
 constexpr std::string_view kDiagEchoKind = "diag-echo";
 constexpr std::string_view kProxyHostKind = "proxy-host";
+constexpr std::string_view kScaleKind = "scale";
 // QEMU's ivshmem wants a power-of-two BAR; the fast path needs the channel plus 2 MiB-aligned
 // app slices, which do not fit in 4 MiB. 64 GiB is far beyond any VM these machines host.
 constexpr uint32_t kMinVmRegionMib = 8;
@@ -265,6 +266,7 @@ class Checker {
     for (int i = 0; i < manifest_.actor_size(); ++i) check_actor(i, first_index);
     for (int i = 0; i < manifest_.actor_size(); ++i) check_diag(i, first_index);
     for (int i = 0; i < manifest_.actor_size(); ++i) check_proxy_host(i);
+    for (int i = 0; i < manifest_.actor_size(); ++i) check_scale(i);
     check_fastpath_needs_address();
   }
 
@@ -408,6 +410,35 @@ class Checker {
     }
     require_positive(operand(settings, at(path, "max_apps")));
     require_positive(operand(settings, at(path, "max_contexts")));
+  }
+
+  void check_scale(int i) {
+    const auto& actor = manifest_.actor(i);
+    if (!actor.has_scale()) return;
+    FieldPath path = at(at("actor", i), "scale");
+    if (actor.kind() != kScaleKind) {
+      add(path, "only scale actors take scale settings (this one is " + quoted(actor.kind()) + ")");
+      return;
+    }
+    const auto& settings = actor.scale();
+    const double up = settings.up_below_idle_cores();
+    if (!(up >= 0 && up < 1)) {
+      add(at(path, "up_below_idle_cores"), format_real(up) + ": out of range (allowed: 0 <= x < 1)");
+    } else if (!(settings.down_above_idle_cores() > up + 1)) {
+      FieldPath down = at(path, "down_above_idle_cores");
+      add(down, format_real(settings.down_above_idle_cores()) + " must be more than up_below_idle_cores + 1 (" +
+                    format_real(up + 1) +
+                    "): a core just added brings one core of idle time, which would take it away again");
+    }
+    const uint32_t interval = settings.sample_interval_us();
+    if (interval < 100 || interval > 1000000) {
+      add(at(path, "sample_interval_us"),
+          std::to_string(interval) + ": out of range (allowed: 100..1000000)");
+    }
+    if (settings.hold_samples() > 10000) {
+      add(at(path, "hold_samples"),
+          std::to_string(settings.hold_samples()) + ": out of range (allowed: 0..10000)");
+    }
   }
 
   void check_fastpath_needs_address() {

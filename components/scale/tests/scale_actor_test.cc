@@ -6,11 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/manifest/manifest_loader.h"
+#include "runtime/manifest/tests/test_rules.h"
 #include "tests/support/test_runner.h"
 
 namespace vtas::scale {
 namespace {
 
+using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
 // Counters the test moves by hand; shared with the actor's source.
@@ -203,6 +206,51 @@ TEST(ScaleConfig, ComesFromTheManifest) {
   EXPECT_EQ(c->fastpath, "fp");
   EXPECT_EQ(c->flow_table_path, "/run/vtas/t/flows");
   EXPECT_EQ(c->interval, milliseconds(10));
+}
+
+// scale { ... } in the scale actor's manifest entry: thresholds, sample period, hold.
+TEST(ScaleConfig, TheScaleActorsSettingsReachTheMonitor) {
+  auto loaded = load_manifest_text(
+      "runtime_dir: \"/run/vtas/t\"\n"
+      "actor { name: \"other\" kind: \"scale\" scale { up_below_idle_cores: 0.1 } }\n"
+      "actor { name: \"sc\" kind: \"scale\" scale { up_below_idle_cores: 0.6 "
+      "down_above_idle_cores: 1.7 sample_interval_us: 5000 hold_samples: 3 } }\n",
+      "m.txtpb", testing_manifest::all_kinds());
+  ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+  auto c = config_from_manifest(*loaded, "sc");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_DOUBLE_EQ(c->monitor.scale_up_idle_cores, 0.6);
+  EXPECT_DOUBLE_EQ(c->monitor.scale_down_idle_cores, 1.7);
+  EXPECT_EQ(c->monitor.hold_samples, 3u);
+  EXPECT_EQ(c->interval, microseconds(5000));
+  // Unset: TAS's values.
+  auto d = config_from_manifest(manifest::Manifest());
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_DOUBLE_EQ(d->monitor.scale_up_idle_cores, 0.2);
+  EXPECT_DOUBLE_EQ(d->monitor.scale_down_idle_cores, 1.25);
+  EXPECT_EQ(d->monitor.hold_samples, 10u);
+}
+
+TEST(ScaleConfig, BadSettingsAreReportedWhereTheyAre) {
+  auto errors = [](const std::string& settings) {
+    return testing_manifest::errors_of("actor { name: \"sc\" kind: \"scale\"\n  scale { " +
+                                       settings + " } }\n");
+  };
+  EXPECT_EQ(errors("up_below_idle_cores: 0.6 down_above_idle_cores: 1.7"), "");
+  EXPECT_EQ(errors("up_below_idle_cores: 1"),
+            "m.txtpb:2:32: actor[0].scale.up_below_idle_cores: 1: out of range (allowed: 0 <= x < 1)");
+  EXPECT_NE(errors("down_above_idle_cores: 1.1").find(
+                "m.txtpb:2:34: actor[0].scale.down_above_idle_cores: 1.1 must be more than "
+                "up_below_idle_cores + 1 (1.2)"),
+            std::string::npos)
+      << errors("down_above_idle_cores: 1.1");
+  EXPECT_EQ(errors("sample_interval_us: 50"),
+            "m.txtpb:2:31: actor[0].scale.sample_interval_us: 50: out of range (allowed: 100..1000000)");
+  EXPECT_EQ(errors("hold_samples: 20000"),
+            "m.txtpb:2:25: actor[0].scale.hold_samples: 20000: out of range (allowed: 0..10000)");
+  EXPECT_EQ(testing_manifest::errors_of("actor { name: \"c\" kind: \"conn\" scale { } }\n"),
+            "m.txtpb:1:32: actor[0].scale: only scale actors take scale settings (this one is "
+            "\"conn\")");
 }
 
 }  // namespace
