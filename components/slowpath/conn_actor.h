@@ -139,6 +139,13 @@ class ConnActor final : public Actor {
   void maybe_finish(Connection& conn);
   void query_for_time_wait(Connection& conn);
   void on_flow_info(uint32_t conn_id, const Envelope* response);
+  // A FlowEvent applied to its connection (from the fast path, or rebuilt by reconcile).
+  void apply_flow_event(Connection& conn, fastpath::FlowEvent::Kind kind);
+  // Asks the fast path for a closing connection's flow: events sent while this actor was
+  // down (killed, restarting) are lost, and the close would otherwise wait for them until
+  // close_timeout resets the peer.
+  void reconcile_flow(Connection& conn);
+  void on_reconcile_answer(uint32_t conn_id, uint32_t flow_id, const Envelope* response);
   void remove_flow(Connection& conn, bool send_reset, int status);
   // TIME_WAIT after an active close; with `linger`, the short entry of a passive close.
   void enter_time_wait(const Connection& conn, bool linger = false);
@@ -199,6 +206,7 @@ class ConnActor final : public Actor {
   std::unordered_map<uint32_t, AppRecord> apps_;
   std::unordered_map<uint32_t, SlotId> app_slots_;
   std::unordered_set<uint32_t> detached_apps_;
+  std::unordered_set<uint32_t> reconciling_;  // conn ids with a reconcile FlowQuery under way
   // The ResolveRequest in flight per address: a late answer to an older one is ignored.
   std::unordered_map<uint32_t, uint64_t> resolution_generation_;
   uint64_t next_resolution_generation_ = 1;  // requests from these are refused

@@ -11,6 +11,7 @@
 // carries both (RFC 9293 processes the ACK before the FIN).
 #include <cerrno>
 
+#include "components/fastpath/abi/flow_state.h"
 #include "components/slowpath/conn_actor.h"
 
 namespace vtas::conn {
@@ -32,6 +33,23 @@ void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incomi
     return;
   }
   switch (event.kind()) {
+    case fastpath::FlowEvent::KIND_RX_FIN:
+    case fastpath::FlowEvent::KIND_TX_FIN_ACKED:
+    case fastpath::FlowEvent::KIND_CLOSED:
+    case fastpath::FlowEvent::KIND_RESET:
+      apply_flow_event(*conn, event.kind());
+      return;
+    default:
+      ++counters_.flow_events_unknown;
+      if (log_peer())
+        log().warn("FlowEvent of unknown kind {} for flow {}", event.kind(), event.flow_id());
+      return;
+  }
+}
+
+void ConnActor::apply_flow_event(Connection& conn_ref, fastpath::FlowEvent::Kind kind) {
+  Connection* conn = &conn_ref;
+  switch (kind) {
     case fastpath::FlowEvent::KIND_RX_FIN:
       conn->set(kConnRxFin);
       save(*conn);
@@ -55,10 +73,56 @@ void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incomi
       maybe_finish(*conn);
       return;
     default:
-      ++counters_.flow_events_unknown;
-      if (log_peer())
-        log().warn("FlowEvent of unknown kind {} for flow {}", event.kind(), event.flow_id());
       return;
+  }
+}
+
+void ConnActor::reconcile_flow(Connection& conn) {
+  const uint32_t conn_id = conn.record.conn_id;
+  const uint32_t flow_id = conn.record.flow_id;
+  if (!reconciling_.insert(conn_id).second) return;
+  ++counters_.flow_reconciles;
+  fastpath::FlowQuery query;
+  query.set_flow_id(flow_id);
+  request(
+      config_.peers.fastpath, query,
+      [this, conn_id, flow_id](const Envelope* response) {
+        on_reconcile_answer(conn_id, flow_id, response);
+      },
+      config_.flow_query_timeout);
+}
+
+void ConnActor::on_reconcile_answer(uint32_t conn_id, uint32_t flow_id, const Envelope* response) {
+  reconciling_.erase(conn_id);
+  Connection* conn = conns_.find(conn_id);
+  if (conn == nullptr || conn->record.flow_id != flow_id || conn->state() != ConnState::kClosing ||
+      conn->has(kConnFlowClosed) || conn->has(kConnFlowReset)) {
+    return;  // settled meanwhile
+  }
+  if (response == nullptr || !response->has_flow_info()) return;  // asked again next round
+  const auto& info = response->flow_info();
+  if (!info.ok() || info.flow_id() != flow_id) {
+    // The fast path has no such flow (it restarted without it): nothing can finish the close.
+    apply_flow_event(*conn, fastpath::FlowEvent::KIND_RESET);
+    return;
+  }
+  const uint32_t flags = info.flags();
+  if (flags & abi::kFlowReset) {
+    apply_flow_event(*conn, fastpath::FlowEvent::KIND_RESET);
+  } else if ((flags & abi::kFlowRxFin) && (flags & abi::kFlowTxFinAcked)) {
+    ++counters_.flow_events_recovered;
+    // CLOSED alone: who closed first is unknown unless a FIN event got through, and then
+    // TIME_WAIT is kept (the safe side).
+    apply_flow_event(*conn, fastpath::FlowEvent::KIND_CLOSED);
+  } else {
+    if ((flags & abi::kFlowRxFin) && !conn->has(kConnRxFin)) {
+      ++counters_.flow_events_recovered;
+      apply_flow_event(*conn, fastpath::FlowEvent::KIND_RX_FIN);
+    }
+    if ((flags & abi::kFlowTxFinAcked) && !conn->has(kConnTxFinAcked)) {
+      ++counters_.flow_events_recovered;
+      apply_flow_event(*conn, fastpath::FlowEvent::KIND_TX_FIN_ACKED);
+    }
   }
 }
 

@@ -55,6 +55,8 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(aborts);
   VTAS_CONN_COUNTER(resets_by_peer);
   VTAS_CONN_COUNTER(close_timeouts);
+  VTAS_CONN_COUNTER(flow_reconciles);
+  VTAS_CONN_COUNTER(flow_events_recovered);
   VTAS_CONN_COUNTER(time_wait_entered);
   VTAS_CONN_COUNTER(close_lingers);
   VTAS_CONN_COUNTER(time_wait_overflow);

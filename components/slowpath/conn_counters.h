@@ -60,6 +60,8 @@ struct ConnCounters {
   uint64_t aborts = 0;  // abortive closes (app reset, detach, close timeout)
   uint64_t resets_by_peer = 0;
   uint64_t close_timeouts = 0;
+  uint64_t flow_reconciles = 0;        // FlowQuery for a close waiting on the flow too long
+  uint64_t flow_events_recovered = 0;  // ...that found a FIN or close this actor never heard of
   uint64_t time_wait_entered = 0;
   uint64_t close_lingers = 0;  // passive closes that keep a short linger entry (conn_close.cc)
   uint64_t time_wait_overflow = 0;  // TIME_WAIT table full: tuple released at once

@@ -216,12 +216,20 @@ void ConnActor::resume_in_flight_work() {
   }
 }
 
+namespace {
+// A graceful close normally ends within a few RTTs; one still waiting for the flow after this
+// long is asked about (reconcile_flow), at most this many per housekeeping round.
+constexpr Nanos kReconcileAfter = std::chrono::seconds(2);
+constexpr uint32_t kReconcilesPerRound = 1024;
+}  // namespace
+
 void ConnActor::housekeeping() {
   const TimePoint t = now();
   const uint64_t t_ns = to_ns(t);
   for (const TimeWaitEntry& e : time_wait_.expire(t_ns)) release_time_wait(e);
   counters_.syns_expired += listeners_.expire_syns(t - config_.backlog_syn_lifetime);
 
+  uint32_t reconciles = 0;
   for (uint32_t id : conns_.ids()) {
     Connection* conn = conns_.find(id);
     if (conn == nullptr) continue;
@@ -241,6 +249,15 @@ void ConnActor::housekeeping() {
                    std::chrono::duration_cast<std::chrono::seconds>(config_.close_timeout).count());
       }
       remove_flow(*conn, /*send_reset=*/true, 0);
+    } else if (conn->state() == ConnState::kClosing && conn->has(kConnAppClosed) &&
+               !conn->has(kConnFlowClosed) && !conn->has(kConnFlowReset) && deadline != 0 &&
+               deadline - static_cast<uint64_t>(config_.close_timeout.count()) +
+                       static_cast<uint64_t>(kReconcileAfter.count()) <= t_ns &&
+               reconciles < kReconcilesPerRound) {
+      // Closing longer than a close normally takes: ask the fast path whether a FlowEvent got
+      // lost (sent while this actor was restarting) before close_timeout resets the peer.
+      ++reconciles;
+      reconcile_flow(*conn);
     }
   }
 }

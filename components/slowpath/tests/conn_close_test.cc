@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "components/fastpath/abi/flow_state.h"
 #include "components/slowpath/tests/conn_test_support.h"
 
 namespace vtas::conn {
@@ -245,6 +246,70 @@ TEST(ConnClose, PeerThatNeverFinishesIsResetAfterTheCloseTimeout) {
   EXPECT_TRUE(removes[0].send_reset());
   EXPECT_EQ(removes[0].notify().request_id(), 54u);
   EXPECT_EQ(h.actor->counters().close_timeouts, 1u);
+}
+
+// Advances the clock in 100 ms steps (at most 4 s) until conn sent a FlowQuery; returns them.
+std::vector<Envelope> advance_until_flow_query(Harness& h) {
+  for (int i = 0; i < 40 && h.envelopes(Envelope::kFlowQuery).empty(); ++i) {
+    h.runner->advance(std::chrono::milliseconds(100));
+  }
+  return h.envelopes(Envelope::kFlowQuery);
+}
+
+// The FIN and CLOSED events were sent while conn was restarting and never arrived: the flow
+// is closed on the fast path, the connection waits. After 2 s of closing conn asks the fast
+// path and finishes the close from the flow's flags, long before the close timeout.
+TEST(ConnClose, AFlowEventLostDuringARestartIsRecoveredFromTheFlow) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.close(kFlow, 55);
+  h.clear();
+  h.runner->advance(seconds(1));
+  EXPECT_TRUE(h.envelopes(Envelope::kFlowQuery).empty()) << "a close may take a while";
+  auto queries = advance_until_flow_query(h);
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].flow_query().flow_id(), kFlow);
+  EXPECT_EQ(h.actor->counters().flow_reconciles, 1u);
+  fastpath::FlowInfo info;
+  info.set_ok(true);
+  info.set_flow_id(kFlow);
+  info.set_flags(vtas::abi::kFlowActive | vtas::abi::kFlowTxFin | vtas::abi::kFlowTxFinSent |
+                 vtas::abi::kFlowTxFinAcked | vtas::abi::kFlowRxFin);
+  info.set_tx_next_seq(7001);
+  info.set_rx_next_seq(3001);
+  h.runner->respond(queries[0], info);
+  EXPECT_EQ(h.actor->counters().flow_events_recovered, 1u);
+  // Who closed first is unknown: TIME_WAIT is kept, after the usual sequence-number query.
+  respond_flow_info(h, kFlow, 7001, 3001);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_FALSE(removes[0].send_reset());
+  EXPECT_EQ(removes[0].notify().status(), 0);
+  EXPECT_EQ(removes[0].notify().request_id(), 55u);
+  EXPECT_EQ(h.actor->time_wait().size(), 1u);
+  EXPECT_EQ(h.actor->counters().close_timeouts, 0u);
+}
+
+// The fast path no longer has the flow at all: the close cannot finish; the app is told at
+// once instead of after the close timeout.
+TEST(ConnClose, AFlowTheFastPathNoLongerHasEndsTheClose) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.close(kFlow, 56);
+  h.clear();
+  auto queries = advance_until_flow_query(h);
+  ASSERT_EQ(queries.size(), 1u);
+  fastpath::FlowInfo info;
+  info.set_ok(false);
+  h.runner->respond(queries[0], info);
+  auto removes = h.removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_EQ(removes[0].notify().request_id(), 56u);
+  EXPECT_EQ(h.actor->counters().close_timeouts, 0u);
 }
 
 TEST(ConnClose, BadClosesAreAnsweredWithErrors) {
