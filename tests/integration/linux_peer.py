@@ -64,8 +64,15 @@ def serve(port, count, echo, stall_ms=0):
 
 def echo_client(host, port, nbytes, conns):
     results = [None] * conns
+    start = time.time()
 
     def one(i):
+        try:
+            one_connection(i)
+        except OSError as e:  # say what happened (a dead thread would leave only "None")
+            results[i] = f"echo error {e!r} after {time.time() - start:.3f} s"
+
+    def one_connection(i):
         data = os.urandom(nbytes)
         s = socket.create_connection((host, port), timeout=120)
         received = bytearray()
@@ -85,7 +92,6 @@ def echo_client(host, port, nbytes, conns):
         ok = bytes(received) == data
         results[i] = f"echo {'ok' if ok else 'bad'} bytes={len(received)} sha256={hashlib.sha256(data).hexdigest()}"
 
-    start = time.time()
     threads = [threading.Thread(target=one, args=(i,)) for i in range(conns)]
     for t in threads:
         t.start()
@@ -95,6 +101,8 @@ def echo_client(host, port, nbytes, conns):
     for r in results:
         print(r)
     print(f"summary seconds={elapsed:.3f} gbit_per_s={nbytes * conns * 8 / elapsed / 1e9:.3f}", flush=True)
+    if any(r is None or not r.startswith("echo ok") for r in results):
+        sys.exit(1)
 
 
 def source_client(host, port, nbytes):
