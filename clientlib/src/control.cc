@@ -101,6 +101,17 @@ int connection_open(Context& c, flextcp_connection* conn, uint32_t ip, uint16_t 
   return 0;
 }
 
+// The kConnClose request for `conn` (a reset when `reset`): sent by connection_close and again
+// by retry_refused_closes.
+abi::AppRequest close_request(const flextcp_connection* conn, bool reset) {
+  abi::AppRequest r{};
+  r.type = static_cast<uint8_t>(abi::AppRequestType::kConnClose);
+  r.flags = reset ? abi::kCloseReset : 0;
+  r.opaque = conn->vtas_cookie;
+  r.flow_id = conn->flow_id;
+  return r;
+}
+
 int connection_close(Context& c, flextcp_connection* conn, bool reset, const char* call) {
   if (check_connection(c, conn, call) != 0) return -1;
   if (conn->status == kConnOpenRequested || conn->status == kConnAcceptRequested) {
@@ -118,11 +129,7 @@ int connection_close(Context& c, flextcp_connection* conn, bool reset, const cha
                 "FLEXTCP_EV_CONN_MOVED",
                 call);
   }
-  abi::AppRequest r{};
-  r.type = static_cast<uint8_t>(abi::AppRequestType::kConnClose);
-  r.flags = reset ? abi::kCloseReset : 0;
-  r.opaque = conn->vtas_cookie;
-  r.flow_id = conn->flow_id;
+  abi::AppRequest r = close_request(conn, reset);
   if (push_request(c, r) != 0) return -1;
   conn->status = kConnCloseRequested;
   if (reset) conn->flags |= kConnAbortRequested;
@@ -176,11 +183,7 @@ void retry_refused_closes(Context& c) {
     flextcp_connection* conn = static_cast<flextcp_connection*>(
         Registry::instance().find(c.close_retries[i], ObjectKind::kConnection));
     if (conn == nullptr || conn->vtas_owner != &c || conn->status != kConnCloseRequested) continue;
-    abi::AppRequest r{};
-    r.type = static_cast<uint8_t>(abi::AppRequestType::kConnClose);
-    r.flags = (conn->flags & kConnAbortRequested) ? abi::kCloseReset : 0;
-    r.opaque = conn->vtas_cookie;
-    r.flow_id = conn->flow_id;
+    abi::AppRequest r = close_request(conn, (conn->flags & kConnAbortRequested) != 0);
     if (push_request(c, r) != 0) c.close_retries[kept++] = c.close_retries[i];  // kout full
   }
   c.close_retries.resize(kept);
