@@ -117,12 +117,9 @@ bool cpus_only_fast_path(uint64_t fastpath_cpus) {
   if (fastpath_cpus == 0) return false;
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof(set), &set) != 0) return false;
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-    if (!CPU_ISSET(cpu, &set)) continue;
-    if (cpu >= 64 || (fastpath_cpus & (uint64_t{1} << cpu)) == 0) return false;
-  }
-  return true;
+  uint64_t mine = 0;
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0 || !abi::cpu_mask_of(set, &mine)) return false;
+  return (mine & ~fastpath_cpus) == 0;
 }
 
 }  // namespace

@@ -270,14 +270,12 @@ uint64_t FastPathActor::core_cpus() {
   for (auto& core : cores_) {
     cpu_set_t set;
     CPU_ZERO(&set);
-    if (pthread_getaffinity_np(core->thread.native_handle(), sizeof(set), &set) != 0) {
+    uint64_t core_mask = 0;
+    if (pthread_getaffinity_np(core->thread.native_handle(), sizeof(set), &set) != 0 ||
+        !abi::cpu_mask_of(set, &core_mask)) {
       return ~uint64_t{0};
     }
-    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-      if (!CPU_ISSET(cpu, &set)) continue;
-      if (cpu >= 64) return ~uint64_t{0};
-      mask |= uint64_t{1} << cpu;
-    }
+    mask |= core_mask;
   }
   return mask;
 }

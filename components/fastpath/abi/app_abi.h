@@ -18,6 +18,8 @@
 // checks every field of every entry an app writes; garbage only hurts the app that wrote it.
 #pragma once
 
+#include <sched.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -58,6 +60,19 @@ static_assert(offsetof(AppRegionHeader, atx_capacity) == 36);
 static_assert(offsetof(AppRegionHeader, local_ip) == 40);
 static_assert(offsetof(AppRegionHeader, local_mac) == 44);
 static_assert(offsetof(AppRegionHeader, fastpath_cpus) == 56);
+
+// `set` in the encoding of AppRegionHeader::fastpath_cpus (bit i: CPU i) in *mask; false when
+// it holds a CPU above 63, which the mask cannot name. Both sides (the fast path
+// describing its cores, libvtas comparing its own affinity) use this one encoding.
+inline bool cpu_mask_of(const cpu_set_t& set, uint64_t* mask) {
+  *mask = 0;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &set)) continue;
+    if (cpu >= 64) return false;
+    *mask |= uint64_t{1} << cpu;
+  }
+  return true;
+}
 
 inline constexpr uint64_t kAppRegionHeaderOffset = 64;
 inline constexpr uint64_t kContextDescriptorsOffset = 128;
