@@ -205,7 +205,7 @@ Result<std::unique_ptr<AppManager::App>> AppManager::create_host_app(int socket_
   std::string name = abi::text_of(request.name);
   auto app = make_app(*id, static_cast<uint8_t*>(region->base()), region->size(), name.c_str());
   if (!app) return make_error("cannot lay out the app region");
-  reinterpret_cast<abi::AppRegionHeader*>((*app).base + abi::kAppRegionHeaderOffset)->fastpath_cpus =
+  reinterpret_cast<abi::AppRegionHeader*>(app->base + abi::kAppRegionHeaderOffset)->fastpath_cpus =
       config_.fastpath_cpus;  // host apps only: a VM's apps run on the VM's CPUs
   app->pid = cred.pid;
   app->uid = cred.uid;

@@ -598,7 +598,6 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
   return n > 0;
 }
 
-
 bool FastPathCore::send_segment(uint32_t flow_id, abi::FlowState& fs) {
   uint8_t* tx_base = app_base(fs.app_id, fs.tx_buffer, fs.tx_len);
   if (!tx_base) return false;

@@ -139,8 +139,9 @@ class ConnActor final : public Actor {
   void maybe_finish(Connection& conn);
   void query_for_time_wait(Connection& conn);
   void on_flow_info(uint32_t conn_id, const Envelope* response);
-  // A FlowEvent applied to its connection (from the fast path, or rebuilt by reconcile).
-  void apply_flow_event(Connection& conn, fastpath::FlowEvent::Kind kind);
+  // A FlowEvent applied to its connection (from the fast path, or rebuilt by reconcile);
+  // false for a kind this actor does not know.
+  bool apply_flow_event(Connection& conn, fastpath::FlowEvent::Kind kind);
   // Asks the fast path for a closing connection's flow: events sent while this actor was
   // down (killed, restarting) are lost, and the close would otherwise wait for them until
   // close_timeout resets the peer.

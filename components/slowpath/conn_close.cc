@@ -32,48 +32,39 @@ void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incomi
     }
     return;
   }
-  switch (event.kind()) {
-    case fastpath::FlowEvent::KIND_RX_FIN:
-    case fastpath::FlowEvent::KIND_TX_FIN_ACKED:
-    case fastpath::FlowEvent::KIND_CLOSED:
-    case fastpath::FlowEvent::KIND_RESET:
-      apply_flow_event(*conn, event.kind());
-      return;
-    default:
-      ++counters_.flow_events_unknown;
-      if (log_peer())
-        log().warn("FlowEvent of unknown kind {} for flow {}", event.kind(), event.flow_id());
-      return;
+  if (!apply_flow_event(*conn, event.kind())) {
+    ++counters_.flow_events_unknown;
+    if (log_peer())
+      log().warn("FlowEvent of unknown kind {} for flow {}", event.kind(), event.flow_id());
   }
 }
 
-void ConnActor::apply_flow_event(Connection& conn_ref, fastpath::FlowEvent::Kind kind) {
-  Connection* conn = &conn_ref;
+bool ConnActor::apply_flow_event(Connection& conn, fastpath::FlowEvent::Kind kind) {
   switch (kind) {
     case fastpath::FlowEvent::KIND_RX_FIN:
-      conn->set(kConnRxFin);
-      save(*conn);
-      return;
+      conn.set(kConnRxFin);
+      save(conn);
+      return true;
     case fastpath::FlowEvent::KIND_TX_FIN_ACKED:
-      if (!conn->has(kConnRxFin)) conn->set(kConnClosedFirst);
-      conn->set(kConnTxFinAcked);
-      save(*conn);
-      return;
+      if (!conn.has(kConnRxFin)) conn.set(kConnClosedFirst);
+      conn.set(kConnTxFinAcked);
+      save(conn);
+      return true;
     case fastpath::FlowEvent::KIND_CLOSED:
       // Without the FIN events we cannot tell who closed first: keep TIME_WAIT to be safe.
-      if (!conn->has(kConnRxFin) && !conn->has(kConnTxFinAcked)) conn->set(kConnClosedFirst);
-      conn->set(kConnFlowClosed);
-      conns_.set_state(*conn, ConnState::kClosing);
-      maybe_finish(*conn);
-      return;
+      if (!conn.has(kConnRxFin) && !conn.has(kConnTxFinAcked)) conn.set(kConnClosedFirst);
+      conn.set(kConnFlowClosed);
+      conns_.set_state(conn, ConnState::kClosing);
+      maybe_finish(conn);
+      return true;
     case fastpath::FlowEvent::KIND_RESET:
       ++counters_.resets_by_peer;
-      conn->set(kConnFlowReset);
-      conns_.set_state(*conn, ConnState::kClosing);
-      maybe_finish(*conn);
-      return;
+      conn.set(kConnFlowReset);
+      conns_.set_state(conn, ConnState::kClosing);
+      maybe_finish(conn);
+      return true;
     default:
-      return;
+      return false;
   }
 }
 
