@@ -336,14 +336,20 @@ class Checker {
                   /*strict=*/false);
   }
 
+  // Kind-specific settings (diag, proxy_host, scale) on an actor of another kind.
+  void add_settings_of_other_kind(const FieldPath& settings, const std::string& kinds,
+                                  const std::string& what, const std::string& kind) {
+    add(settings, "only " + kinds + " actors take " + what + " settings (this one is " +
+                      quoted(kind) + ")");
+  }
+
   void check_diag(int i, const std::map<std::string, int>& first_index) {
     const auto& actor = manifest_.actor(i);
     FieldPath path = at("actor", i);
     FieldPath diag_path = at(path, "diag");
     bool is_pinger = actor.kind() == kDiagPingerKind;
     if (actor.has_diag() && !is_pinger && actor.kind() != kDiagEchoKind) {
-      add(diag_path, "only diag-echo and diag-pinger actors take diag settings (this one is " +
-                         quoted(actor.kind()) + ")");
+      add_settings_of_other_kind(diag_path, "diag-echo and diag-pinger", "diag", actor.kind());
       return;
     }
     if (!is_pinger) return;
@@ -375,8 +381,7 @@ class Checker {
     if (!actor.has_proxy_host()) return;
     FieldPath path = at(at("actor", i), "proxy_host");
     if (actor.kind() != kProxyHostKind) {
-      add(path, "only proxy-host actors take proxy_host settings (this one is " +
-                    quoted(actor.kind()) + ")");
+      add_settings_of_other_kind(path, "proxy-host", "proxy_host", actor.kind());
       return;
     }
     const auto& settings = actor.proxy_host();
@@ -417,7 +422,7 @@ class Checker {
     if (!actor.has_scale()) return;
     FieldPath path = at(at("actor", i), "scale");
     if (actor.kind() != kScaleKind) {
-      add(path, "only scale actors take scale settings (this one is " + quoted(actor.kind()) + ")");
+      add_settings_of_other_kind(path, "scale", "scale", actor.kind());
       return;
     }
     const auto& settings = actor.scale();
