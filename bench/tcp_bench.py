@@ -90,7 +90,7 @@ class Vtas:
             f.write(f'''instance: "{name}"
 runtime_dir: "{self.run_dir}"
 network {{ ip_addr: "{ip}/24" device: "{device}"{eal} }}
-tas {{ fp_no_hugepages: true fp_poll_interval_tas: 1000 {os.environ.get("VTAS_BENCH_TAS_EXTRA", "")} tcp_rxbuf_len: 262144 tcp_txbuf_len: 262144 }}
+tas {{ fp_no_hugepages: true fp_poll_interval_tas: 1000 tcp_rxbuf_len: 262144 tcp_txbuf_len: 262144 }}
 actor {{ name: "fastpath" kind: "fastpath" }}
 actor {{ name: "arp" kind: "arp" }}
 actor {{ name: "timer" kind: "timer" }}

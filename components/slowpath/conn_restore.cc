@@ -239,9 +239,14 @@ void ConnActor::housekeeping() {
       // `timer` did not deliver this expiry (it may be restarting): run it ourselves.
       ++counters_.timer_fallbacks;
       handshake_timeout(*conn);
-    } else if (conn->state() == ConnState::kClosing && conn->has(kConnAppClosed) &&
-               !conn->has(kConnFlowClosed) && !conn->has(kConnFlowReset) && deadline != 0 &&
-               deadline <= t_ns) {
+      continue;
+    }
+    // A graceful close the app asked for, still waiting for the flow to finish.
+    const bool close_waits = conn->state() == ConnState::kClosing && conn->has(kConnAppClosed) &&
+                             !conn->has(kConnFlowClosed) && !conn->has(kConnFlowReset) &&
+                             deadline != 0;
+    if (!close_waits) continue;
+    if (deadline <= t_ns) {
       ++counters_.close_timeouts;
       if (log_peer()) {
         log().info("{}: peer did not finish closing within {} s: reset",
@@ -249,9 +254,7 @@ void ConnActor::housekeeping() {
                    std::chrono::duration_cast<std::chrono::seconds>(config_.close_timeout).count());
       }
       remove_flow(*conn, /*send_reset=*/true, 0);
-    } else if (conn->state() == ConnState::kClosing && conn->has(kConnAppClosed) &&
-               !conn->has(kConnFlowClosed) && !conn->has(kConnFlowReset) && deadline != 0 &&
-               deadline - static_cast<uint64_t>(config_.close_timeout.count()) +
+    } else if (deadline - static_cast<uint64_t>(config_.close_timeout.count()) +
                        static_cast<uint64_t>(kReconcileAfter.count()) <= t_ns &&
                reconciles < kReconcilesPerRound) {
       // Closing longer than a close normally takes: ask the fast path whether a FlowEvent got
