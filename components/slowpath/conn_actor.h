@@ -26,6 +26,7 @@
 #include "components/slowpath/conn_registry.h"
 #include "components/slowpath/connection_table.h"
 #include "components/slowpath/handshake.h"
+#include "components/slowpath/handshake_record.h"
 #include "components/slowpath/isn_generator.h"
 #include "components/slowpath/listener_table.h"
 #include "components/slowpath/next_hop_cache.h"
@@ -84,6 +85,9 @@ class ConnActor final : public Actor {
   // ---- start-up and restart (conn_restore.cc) ----
   Status open_registry();
   void restore(RegistryContents contents);
+  // Rebuilds one checked handshake record in the SYN-RECEIVED table or `listener`'s backlog;
+  // "" or why it could not.
+  std::string restore_handshake(Listener& listener, const HandshakeRecord& record, SlotId slot);
   void resume_in_flight_work();
   void housekeeping();
 
@@ -102,8 +106,14 @@ class ConnActor final : public Actor {
   void on_listen_segment(Listener& listener, const Segment& seg,
                          const fastpath::PacketIn& packet);
   void on_syn_received_reset(const Segment& seg);
-  void handshake_completed(Listener& listener, const BacklogSyn& syn);
-  void queue_for_accept(Listener& listener, const BacklogSyn& syn);
+  void handshake_completed(Listener& listener, BacklogSyn syn);
+  void queue_for_accept(Listener& listener, BacklogSyn syn);
+  // The registry side of passive handshakes: a SYN-RECEIVED entry's record (retransmission
+  // state included); any HandshakeRecord, inserted on first use (then *slot is set; a full
+  // table leaves the handshake in memory only, counted in registry_full); and its removal.
+  void save_half_open(HalfOpen& entry);
+  void save_handshake(SlotId* slot, const HandshakeRecord& record);
+  void forget_handshake(SlotId slot);
   void send_half_open_syn_ack(const BacklogSyn& syn, bool cookie);
   void arm_syn_ack_timer(const FourTuple& tuple, uint64_t generation, Nanos delay);
   void syn_ack_timeout(const FourTuple& tuple, uint64_t generation);

@@ -170,7 +170,8 @@ void ConnActor::drop_listener(uint32_t listener_id) {
   if (!removed) return;
   // Waiting SYNs and SYN-RECEIVED entries are dropped: the peers' retransmissions now find a
   // closed port (RST).
-  half_open_.remove_listener(listener_id);
+  for (const HalfOpen& h : half_open_.remove_listener(listener_id)) forget_handshake(h.syn.slot);
+  for (const BacklogSyn& syn : removed->backlog) forget_handshake(syn.slot);
   for (const auto& a : removed->accepts) registry_->accepts().erase(a.slot);
   registry_->listeners().erase(removed->slot);
 }
@@ -196,6 +197,7 @@ void ConnActor::post_accept(const AppRequestIn& request) {
     // A SYN waits: answer it now (the accept is used at once and never stored). The
     // connection record is written before the log entry, as for every request.
     passive_open(*l, PostedAccept{a, kNoSlot}, *syn);
+    forget_handshake(syn->slot);
     record_deferred(request);
     return;
   }

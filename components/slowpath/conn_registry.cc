@@ -18,6 +18,7 @@ enum Tag : uint32_t {
   kTagConns,
   kTagTimeWait,
   kTagRequestLog,
+  kTagHandshakes,
 };
 
 constexpr uint64_t align64(uint64_t v) {
@@ -27,7 +28,7 @@ constexpr uint64_t align64(uint64_t v) {
 // Byte offsets of each table for a set of capacities (all fit easily in 64 bits: capacities
 // are bounded by kMaxRegistry*).
 struct Layout {
-  uint64_t meta, apps, listeners, accepts, conns, time_wait, request_log, total;
+  uint64_t meta, apps, listeners, accepts, conns, time_wait, request_log, handshakes, total;
 };
 
 Layout layout_for(const RegistryCapacity& c) {
@@ -45,6 +46,7 @@ Layout layout_for(const RegistryCapacity& c) {
   l.conns = place(c.conns, sizeof(Slot<ConnRecord>));
   l.time_wait = place(c.time_wait, sizeof(Slot<TimeWaitRecord>));
   l.request_log = place(c.request_log, sizeof(Slot<RequestLogRecord>));
+  l.handshakes = place(c.handshakes, sizeof(Slot<HandshakeRecord>));
   l.total = align64(at);
   return l;
 }
@@ -85,7 +87,8 @@ Status check_capacity(const RegistryCapacity& c) {
                           {"accepts", c.accepts, kMaxRegistryAccepts},
                           {"conns", c.conns, kMaxRegistryConns},
                           {"time_wait", c.time_wait, kMaxRegistryTimeWait},
-                          {"request_log", c.request_log, kMaxRegistryRequestLog}};
+                          {"request_log", c.request_log, kMaxRegistryRequestLog},
+                          {"handshakes", c.handshakes, kMaxRegistryHandshakes}};
   for (const auto& b : bounds) {
     if (b.value == 0 || b.value > b.max) {
       return make_error("conn registry capacity '" + std::string(b.name) +
@@ -219,6 +222,7 @@ template class RegistryTable<AcceptRecord>;
 template class RegistryTable<ConnRecord>;
 template class RegistryTable<TimeWaitRecord>;
 template class RegistryTable<RequestLogRecord>;
+template class RegistryTable<HandshakeRecord>;
 
 // ---- ConnRegistry -------------------------------------------------------------------------
 
@@ -240,6 +244,7 @@ std::string check_existing(const shm::Region& region, RegistryCapacity* capacity
   c.conns = copy.conns;
   c.time_wait = copy.time_wait;
   c.request_log = copy.request_log;
+  c.handshakes = copy.handshakes;
   Status ok = check_capacity(c);
   if (!ok) return "its header is corrupt: " + ok.error().message;
   const Layout l = layout_for(c);
@@ -288,6 +293,7 @@ Result<ConnRegistry> ConnRegistry::open(const std::string& path, const RegistryC
     header.conns = capacity.conns;
     header.time_wait = capacity.time_wait;
     header.request_log = capacity.request_log;
+    header.handshakes = capacity.handshakes;
     std::memcpy(static_cast<char*>(r.region_->base()) + kRegistryHeaderOffset, &header,
                 sizeof header);
     Status init = shm::init_region_header(r.region_->base(), r.region_->size(),
@@ -318,6 +324,7 @@ Status ConnRegistry::attach_tables() {
   table(&conns_, l.conns, capacity_.conns, kTagConns);
   table(&time_wait_, l.time_wait, capacity_.time_wait, kTagTimeWait);
   table(&request_log_, l.request_log, capacity_.request_log, kTagRequestLog);
+  table(&handshakes_, l.handshakes, capacity_.handshakes, kTagHandshakes);
   return Status();
 }
 
@@ -336,6 +343,7 @@ void ConnRegistry::load_tables() {
   c.stats.emplace_back("conns", conns_.load(&c.conns));
   c.stats.emplace_back("time_wait", time_wait_.load(&c.time_wait));
   c.stats.emplace_back("request_log", request_log_.load(&c.request_log));
+  c.stats.emplace_back("handshakes", handshakes_.load(&c.handshakes));
 }
 
 void ConnRegistry::store_meta(const MetaRecord& meta) {

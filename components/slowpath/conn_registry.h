@@ -31,6 +31,9 @@ struct RegistryCapacity {
   uint32_t conns = 131072;      // as many as the fast path's flow table (FastPathConfig::max_flows)
   uint32_t time_wait = 131072;
   uint32_t request_log = 4096;
+  // Passive handshakes: SYN-RECEIVED entries plus completed ones waiting for an accept, each
+  // bounded by ConnConfig::syn_queue_limit (16384). Beyond it an entry lives in memory only.
+  uint32_t handshakes = 32768;
 };
 
 // Every capacity within 1..kMaxRegistry*; the message names the first bad one.
@@ -56,6 +59,7 @@ struct RegistryContents {
   LoadedRecords<ConnRecord> conns;
   LoadedRecords<TimeWaitRecord> time_wait;
   LoadedRecords<RequestLogRecord> request_log;
+  LoadedRecords<HandshakeRecord> handshakes;
   // "apps", "listeners", ... with their load statistics.
   std::vector<std::pair<std::string, TableLoadStats>> stats;
   uint32_t dropped_corrupt() const {
@@ -137,6 +141,7 @@ class ConnRegistry {
   RegistryTable<ConnRecord>& conns() { return conns_; }
   RegistryTable<TimeWaitRecord>& time_wait() { return time_wait_; }
   RegistryTable<RequestLogRecord>& request_log() { return request_log_; }
+  RegistryTable<HandshakeRecord>& handshakes() { return handshakes_; }
 
  private:
   ConnRegistry() = default;
@@ -156,6 +161,7 @@ class ConnRegistry {
   RegistryTable<ConnRecord> conns_;
   RegistryTable<TimeWaitRecord> time_wait_;
   RegistryTable<RequestLogRecord> request_log_;
+  RegistryTable<HandshakeRecord> handshakes_;
 };
 
 }  // namespace vtas::conn

@@ -140,6 +140,25 @@ void ConnActor::restore(RegistryContents contents) {
     }
   }
 
+  // Passive handshakes, after the listeners and connections they are checked against. One
+  // whose tuple has a connection record is the leftover of a kill between writing that
+  // record and erasing this one.
+  for (const auto& [slot, r] : contents.handshakes) {
+    std::string why = check_record(r);
+    Listener* l = why.empty() ? listeners_.find(r.listener_id) : nullptr;
+    if (why.empty() && l == nullptr) why = "its listener " + std::to_string(r.listener_id) + " is gone";
+    const FourTuple tuple = tuple_of(r);
+    if (why.empty() && conns_.find(tuple) != nullptr) why = "tuple has a connection";
+    if (why.empty() && (half_open_.find(tuple) != nullptr || listeners_.syn_waiting(tuple))) {
+      why = "duplicate 4-tuple";
+    }
+    if (why.empty()) why = restore_handshake(*l, r, slot);
+    if (!why.empty()) {
+      drop("handshake", why);
+      registry_->handshakes().erase(slot);
+    }
+  }
+
   const uint64_t t = now_ns();
   for (const auto& [slot, r] : contents.time_wait) {
     std::string why = check_record(r, t, config_.time_wait);
@@ -181,11 +200,38 @@ void ConnActor::restore(RegistryContents contents) {
   });
   store_meta();
   counters_.registry_restored += apps_.size() + listeners_.size() + listeners_.accepts_posted() +
-                                 conns_.size() + time_wait_.size() + request_log_.size();
+                                 conns_.size() + time_wait_.size() + request_log_.size() +
+                                 half_open_.size() + listeners_.queued_syns();
+}
+
+std::string ConnActor::restore_handshake(Listener& listener, const HandshakeRecord& r,
+                                         SlotId slot) {
+  BacklogSyn syn = backlog_syn_of(r);
+  syn.slot = slot;
+  if (r.stage == static_cast<uint8_t>(HandshakeStage::kAwaitingAccept)) {
+    return listeners_.enqueue_syn(listener, syn) == ListenerTable::Enqueue::kQueued
+               ? ""
+               : "the listener's backlog is full";
+  }
+  HalfOpen entry;
+  entry.syn = syn;
+  entry.listener_id = r.listener_id;
+  entry.retransmits = r.retransmits;
+  entry.rto = std::chrono::microseconds(r.rto_us);
+  entry.generation = next_half_open_generation_++;
+  entry.deadline = TimePoint(Nanos(r.deadline_ns));
+  const uint32_t share = std::max<uint32_t>(listener.record.backlog, 1);
+  return half_open_.add(entry, share) == SynReceivedTable::Add::kAdded
+             ? ""
+             : "the SYN-RECEIVED table is full";
 }
 
 void ConnActor::resume_in_flight_work() {
   const TimePoint t = now();
+  // SYN-ACK retransmissions go on where they were (at once if their time passed meanwhile).
+  half_open_.for_each([this, t](const HalfOpen& h) {
+    arm_syn_ack_timer(h.syn.syn.tuple, h.generation, h.deadline > t ? h.deadline - t : Nanos(0));
+  });
   for (uint32_t id : conns_.ids()) {
     Connection* conn = conns_.find(id);
     if (conn == nullptr) continue;
@@ -227,7 +273,10 @@ void ConnActor::housekeeping() {
   const TimePoint t = now();
   const uint64_t t_ns = to_ns(t);
   for (const TimeWaitEntry& e : time_wait_.expire(t_ns)) release_time_wait(e);
-  counters_.syns_expired += listeners_.expire_syns(t - config_.backlog_syn_lifetime);
+  for (const BacklogSyn& syn : listeners_.expire_syns(t - config_.backlog_syn_lifetime)) {
+    forget_handshake(syn.slot);
+    ++counters_.syns_expired;
+  }
 
   uint32_t reconciles = 0;
   for (uint32_t id : conns_.ids()) {

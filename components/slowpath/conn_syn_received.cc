@@ -6,6 +6,11 @@
 // has an accept posted, else queued on the listener with LISTEN_NEW_CONN. So spoofed SYNs
 // never reach the fast path or the app, and cost a bounded amount of conn memory.
 // RFC 9293 3.10.7.2 (LISTEN) and 3.10.7.4 (SYN-RECEIVED); cookies as in Linux.
+//
+// Every stateful handshake is written through to the registry (HandshakeRecord) from its
+// SYN-ACK until an accept turns it into a connection record, so a conn killed in between
+// still recognises the third ACK (and the SYN-ACK timer resumes): no RST for a peer that did
+// nothing wrong. The record is written before the frame it covers leaves.
 #include <algorithm>
 
 #include "components/slowpath/conn_actor.h"
@@ -63,12 +68,15 @@ void ConnActor::answer_syn(Listener& listener, const BacklogSyn& syn) {
   entry.listener_id = listener.record.listener_id;
   entry.rto = std::chrono::microseconds(config_.handshake_timeout_us);
   entry.generation = next_half_open_generation_++;
+  entry.deadline = now() + entry.rto;
   const uint32_t share = std::max<uint32_t>(listener.record.backlog, 1);
   if (half_open_.add(entry, share) == SynReceivedTable::Add::kAdded) {
     ++counters_.syns_queued;
-    send_half_open_syn_ack(entry.syn, false);
+    HalfOpen& added = *half_open_.find(tuple);
+    save_half_open(added);
+    send_half_open_syn_ack(added.syn, false);
     ++counters_.synacks_sent;
-    arm_syn_ack_timer(tuple, entry.generation, entry.rto);
+    arm_syn_ack_timer(tuple, added.generation, added.rto);
     return;
   }
   // SYN-RECEIVED share full (a flood, or a burst beyond the backlog): a cookie, no state.
@@ -97,8 +105,36 @@ void ConnActor::send_half_open_syn_ack(const BacklogSyn& syn, bool cookie) {
   send(config_.peers.fastpath, out);
 }
 
+void ConnActor::save_half_open(HalfOpen& entry) {
+  HandshakeRecord r =
+      handshake_record_of(entry.syn, entry.listener_id, HandshakeStage::kSynReceived);
+  r.retransmits = static_cast<uint8_t>(std::min<uint32_t>(entry.retransmits, UINT8_MAX));
+  r.rto_us = static_cast<uint32_t>(
+      std::max<int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(entry.rto).count(), 1));
+  r.deadline_ns = to_ns(entry.deadline);
+  save_handshake(&entry.syn.slot, r);
+}
+
+void ConnActor::save_handshake(SlotId* slot, const HandshakeRecord& record) {
+  if (*slot != kNoSlot) {
+    registry_->handshakes().update(*slot, record);
+    return;
+  }
+  auto inserted = registry_->handshakes().insert(record);
+  if (!inserted) {
+    ++counters_.registry_full;  // the handshake goes on in memory only
+    return;
+  }
+  *slot = *inserted;
+}
+
+void ConnActor::forget_handshake(SlotId slot) {
+  registry_->handshakes().erase(slot);
+}
+
 void ConnActor::arm_syn_ack_timer(const FourTuple& tuple, uint64_t generation, Nanos delay) {
-  // A local timer: SYN-RECEIVED entries do not survive a restart, neither need their timers.
+  // A local timer, not `timer`'s: the entry is restored from the registry after a restart
+  // and its timer re-armed there (resume_in_flight_work).
   after(delay, [this, tuple, generation] { syn_ack_timeout(tuple, generation); });
 }
 
@@ -107,11 +143,14 @@ void ConnActor::syn_ack_timeout(const FourTuple& tuple, uint64_t generation) {
   if (h == nullptr || h->generation != generation) return;  // completed, reset or replaced
   if (h->retransmits >= config_.handshake_retries) {
     ++counters_.half_open_expired;
+    forget_handshake(h->syn.slot);
     half_open_.remove(tuple);
     return;
   }
   ++h->retransmits;
   h->rto = std::min<Nanos>(h->rto * 2, std::chrono::microseconds(config_.handshake_timeout_max_us));
+  h->deadline = now() + h->rto;
+  save_half_open(*h);
   send_half_open_syn_ack(h->syn, false);
   ++counters_.synack_timeouts;
   arm_syn_ack_timer(tuple, generation, h->rto);
@@ -122,6 +161,7 @@ void ConnActor::on_syn_received_reset(const Segment& seg) {
   // SYN-RECEIVED entry; anything else is dropped (never answered: it is a RST).
   HalfOpen* h = half_open_.find(seg.tuple);
   if (h == nullptr || seg.seq != h->syn.syn.seq + 1) return;
+  forget_handshake(h->syn.slot);
   half_open_.remove(seg.tuple);
   ++counters_.half_open_reset;
 }
@@ -180,18 +220,25 @@ void ConnActor::on_listen_segment(Listener& listener, const Segment& seg,
   handshake_completed(listener, syn);
 }
 
-void ConnActor::handshake_completed(Listener& listener, const BacklogSyn& syn) {
+void ConnActor::handshake_completed(Listener& listener, BacklogSyn syn) {
   if (auto accept = listeners_.pop_accept(listener)) {
     registry_->accepts().erase(accept->slot);
-    passive_open(listener, *accept, syn);
+    passive_open(listener, *accept, syn);  // writes the connection record first
+    forget_handshake(syn.slot);
     return;
   }
-  queue_for_accept(listener, syn);
+  queue_for_accept(listener, std::move(syn));
 }
 
-void ConnActor::queue_for_accept(Listener& listener, const BacklogSyn& syn) {
-  const FourTuple& tuple = syn.syn.tuple;
-  switch (listeners_.enqueue_syn(listener, syn)) {
+void ConnActor::queue_for_accept(Listener& listener, BacklogSyn syn) {
+  const FourTuple tuple = syn.syn.tuple;
+  // Recorded as waiting before the app hears of it (a cookie's handshake gets its record now).
+  save_handshake(&syn.slot, handshake_record_of(syn, listener.record.listener_id,
+                                                HandshakeStage::kAwaitingAccept));
+  const SlotId slot = syn.slot;
+  const auto queued = listeners_.enqueue_syn(listener, std::move(syn));
+  if (queued != ListenerTable::Enqueue::kQueued) forget_handshake(slot);
+  switch (queued) {
     case ListenerTable::Enqueue::kQueued: {
       AppNotify n;
       n.set_app_id(listener.record.app_id);

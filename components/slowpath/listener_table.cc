@@ -109,17 +109,18 @@ std::optional<BacklogSyn> ListenerTable::pop_syn(Listener& l) {
   return syn;
 }
 
-size_t ListenerTable::expire_syns(TimePoint cutoff) {
-  size_t dropped = 0;
+std::vector<BacklogSyn> ListenerTable::expire_syns(TimePoint cutoff) {
+  std::vector<BacklogSyn> dropped;
   for (auto& [id, l] : listeners_) {
     auto keep =
         std::stable_partition(l.backlog.begin(), l.backlog.end(),
                               [cutoff](const BacklogSyn& s) { return s.received >= cutoff; });
-    for (auto it = keep; it != l.backlog.end(); ++it) waiting_.erase(it->syn.tuple);
-    const size_t n = static_cast<size_t>(l.backlog.end() - keep);
+    for (auto it = keep; it != l.backlog.end(); ++it) {
+      waiting_.erase(it->syn.tuple);
+      dropped.push_back(*it);
+    }
+    queued_ -= static_cast<uint32_t>(l.backlog.end() - keep);
     l.backlog.erase(keep, l.backlog.end());
-    queued_ -= static_cast<uint32_t>(n);
-    dropped += n;
   }
   return dropped;
 }

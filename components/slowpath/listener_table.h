@@ -38,6 +38,7 @@ struct BacklogSyn {
   uint32_t core = 0;
   TimePoint received{};
   uint32_t local_isn = 0;  // the ISN of our SYN-ACK
+  SlotId slot = kNoSlot;   // its HandshakeRecord in the registry (kNoSlot: memory only)
 };
 
 struct PostedAccept {
@@ -81,9 +82,9 @@ class ListenerTable {
   Enqueue enqueue_syn(Listener& listener, BacklogSyn syn);
   // The oldest waiting SYN of `listener`.
   std::optional<BacklogSyn> pop_syn(Listener& listener);
-  // Drops SYNs received before `cutoff` (the peer gave up, or will retransmit). Returns how
-  // many were dropped.
-  size_t expire_syns(TimePoint cutoff);
+  // Drops SYNs received before `cutoff` (the peer gave up, or will retransmit) and returns
+  // them (the caller frees their registry slots).
+  std::vector<BacklogSyn> expire_syns(TimePoint cutoff);
   // True if a SYN for `tuple` waits in some backlog.
   bool syn_waiting(const FourTuple& tuple) const { return waiting_.count(tuple) != 0; }
   uint32_t queued_syns() const { return queued_; }

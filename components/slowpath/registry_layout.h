@@ -1,13 +1,15 @@
 // The conn registry's shared-memory ABI (RegionKind::kConnRegistry, file
 // <runtime_dir>/<actor name>.registry): what a conn incarnation leaves for the next one, so a
-// kill -9 of conn loses no listener, posted accept, handshake, connection record or TIME_WAIT
-// entry. Only conn maps it (mode 0600); the layout is still pinned like every vtas shared ABI
-// (runtime/shm/abi.h rules): fixed-width fields, explicit padding, static_asserts.
+// kill -9 of conn loses no listener, posted accept, handshake (active or passive, up to the
+// app's accept), connection record or TIME_WAIT entry. Only conn maps it (mode 0600); the
+// layout is still pinned like every vtas shared ABI (runtime/shm/abi.h rules): fixed-width
+// fields, explicit padding, static_asserts.
 //
 // Layout (offsets from the region base, every table 64-byte aligned):
 //   RegionHeader (64) | RegistryHeader (64) | Slot<MetaRecord> | Slot<AppRecord>[apps]
 //   | Slot<ListenerRecord>[listeners] | Slot<AcceptRecord>[accepts] | Slot<ConnRecord>[conns]
 //   | Slot<TimeWaitRecord>[time_wait] | Slot<RequestLogRecord>[request_log]
+//   | Slot<HandshakeRecord>[handshakes]
 //
 // Crash consistency: every slot holds two copies, each with a generation and a checksum. A
 // write goes to the copy that is not the current one and bumps the generation, so a write
@@ -21,7 +23,8 @@
 
 namespace vtas::conn {
 
-inline constexpr uint32_t kRegistryLayoutVersion = 1;
+// 2: the handshakes table (passive opens in SYN-RECEIVED or waiting for an accept).
+inline constexpr uint32_t kRegistryLayoutVersion = 2;
 
 // ---- records ------------------------------------------------------------------------------
 
@@ -210,6 +213,61 @@ static_assert(offsetof(RequestLogRecord, status) == 24);
 static_assert(offsetof(RequestLogRecord, opaque) == 32);
 static_assert(offsetof(RequestLogRecord, remote_port) == 54);
 
+// HandshakeRecord::stage.
+enum class HandshakeStage : uint8_t {
+  kSynReceived = 1,     // our SYN-ACK is out, the third ACK has not come (SynReceivedTable)
+  kAwaitingAccept = 2,  // the handshake completed; it waits in its listener's backlog
+};
+inline constexpr uint8_t kHandshakeStageMax = 2;
+
+// HandshakeRecord::options bits: what the peer's SYN carried.
+inline constexpr uint8_t kSynHasMss = 1u << 0;
+inline constexpr uint8_t kSynHasWscale = 1u << 1;
+inline constexpr uint8_t kSynSackPermitted = 1u << 2;
+inline constexpr uint8_t kSynTimestamps = 1u << 3;
+inline constexpr uint8_t kSynVlan = 1u << 4;  // it came with an 802.1Q tag (vlan_tci)
+inline constexpr uint8_t kSynOptionsAll = 0x1f;
+
+// A passive open conn answered with a stateful SYN-ACK, from that SYN-ACK until an accept
+// turns it into a ConnRecord: the peer's SYN as negotiate_passive() needs it, our ISN, and
+// (stage kSynReceived) the SYN-ACK retransmission state. Without it a conn killed in between
+// would answer the peer's third ACK, or its first data, with a RST (no cookie matches a
+// stateful SYN-ACK's ISN). A SYN answered with a cookie leaves no record until its third ACK.
+struct HandshakeRecord {
+  uint32_t local_ip;  // host order
+  uint32_t remote_ip;
+  uint16_t local_port;
+  uint16_t remote_port;
+  uint32_t listener_id;  // the listener the SYN was counted against
+  uint32_t peer_isn;     // the SYN's sequence number
+  uint32_t local_isn;    // our SYN-ACK's
+  uint32_t ts_recent;    // the peer's TSval: its SYN's, then its third ACK's
+  uint32_t flow_group;   // RSS bucket of the SYN
+  uint32_t core;         // fast-path core that saw it
+  uint16_t peer_mss;
+  uint16_t peer_window;  // the SYN's window field (never scaled)
+  uint8_t peer_wscale;
+  uint8_t tcp_flags;  // the SYN's flags (ECE|CWR ask for ECN)
+  uint8_t options;    // kSyn* bits
+  uint8_t stage;      // HandshakeStage
+  uint8_t src_mac[6];  // the previous hop: where answers go
+  uint8_t dst_mac[6];  // our MAC as the peer addressed it
+  uint16_t vlan_tci;
+  uint8_t retransmits;  // SYN-ACKs sent again so far
+  uint8_t reserved0;
+  uint32_t rto_us;        // wait before the next SYN-ACK retransmission
+  uint64_t received_ns;   // monotonic: the SYN (kSynReceived) or the third ACK (kAwaitingAccept)
+  uint64_t deadline_ns;   // monotonic: the next SYN-ACK retransmission (kSynReceived)
+};
+static_assert(sizeof(HandshakeRecord) == 80);
+static_assert(offsetof(HandshakeRecord, listener_id) == 12);
+static_assert(offsetof(HandshakeRecord, peer_mss) == 36);
+static_assert(offsetof(HandshakeRecord, stage) == 43);
+static_assert(offsetof(HandshakeRecord, src_mac) == 44);
+static_assert(offsetof(HandshakeRecord, vlan_tci) == 56);
+static_assert(offsetof(HandshakeRecord, rto_us) == 60);
+static_assert(offsetof(HandshakeRecord, received_ns) == 64);
+
 // ---- slots --------------------------------------------------------------------------------
 
 template <class Record>
@@ -234,6 +292,7 @@ static_assert(sizeof(SlotCopy<ListenerRecord>) == 64);
 static_assert(sizeof(SlotCopy<AcceptRecord>) == 48);
 static_assert(sizeof(SlotCopy<TimeWaitRecord>) == 56);
 static_assert(sizeof(SlotCopy<RequestLogRecord>) == 72);
+static_assert(sizeof(SlotCopy<HandshakeRecord>) == 96);
 static_assert(offsetof(SlotCopy<ConnRecord>, record) == 16);
 
 // ---- header -------------------------------------------------------------------------------
@@ -248,10 +307,12 @@ struct RegistryHeader {
   uint32_t conns;
   uint32_t time_wait;
   uint32_t request_log;
-  uint8_t reserved[40];
+  uint32_t handshakes;
+  uint8_t reserved[36];
 };
 static_assert(sizeof(RegistryHeader) == 64);
 static_assert(offsetof(RegistryHeader, request_log) == 20);
+static_assert(offsetof(RegistryHeader, handshakes) == 24);
 
 // Upper bounds on the capacities a registry may declare (a corrupt header must not make conn
 // map or walk terabytes).
@@ -261,5 +322,6 @@ inline constexpr uint32_t kMaxRegistryAccepts = 1u << 20;
 inline constexpr uint32_t kMaxRegistryConns = 1u << 21;
 inline constexpr uint32_t kMaxRegistryTimeWait = 1u << 21;
 inline constexpr uint32_t kMaxRegistryRequestLog = 1u << 16;
+inline constexpr uint32_t kMaxRegistryHandshakes = 1u << 21;
 
 }  // namespace vtas::conn

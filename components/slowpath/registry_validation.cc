@@ -53,7 +53,8 @@ std::string check_record(const ConnRecord& r) {
 std::string check_record(const TimeWaitRecord& r, uint64_t now_ns, Nanos time_wait) {
   if (r.local_port == 0 || r.remote_port == 0) return "port 0";
   if (r.remote_ip == 0) return "remote address 0";
-  if (r.flags > (kTimeWaitTimestamps | kTimeWaitSeqsKnown | kTimeWaitEphemeral)) {
+  if (r.flags >
+      (kTimeWaitTimestamps | kTimeWaitSeqsKnown | kTimeWaitEphemeral | kTimeWaitLinger)) {
     return "flags " + std::to_string(r.flags);
   }
   if (r.expires_ns > now_ns + static_cast<uint64_t>(time_wait.count()) * 2) {
@@ -67,6 +68,19 @@ std::string check_record(const RequestLogRecord& r) {
   if (!context_ok(r.context_id)) return "context " + std::to_string(r.context_id);
   if (r.answered > 1) return "answered flag " + std::to_string(r.answered);
   if (r.notify_type > 8) return "notify type " + std::to_string(r.notify_type);
+  return "";
+}
+
+std::string check_record(const HandshakeRecord& r) {
+  if (r.stage == 0 || r.stage > kHandshakeStageMax) return "stage " + std::to_string(r.stage);
+  if (r.listener_id == 0) return "handshake for listener 0";
+  if (r.local_port == 0 || r.remote_port == 0) return "port 0";
+  if (r.remote_ip == 0) return "remote address 0";
+  if (r.options > kSynOptionsAll) return "options " + std::to_string(r.options);
+  if (r.peer_wscale > 14) return "window scale above 14";
+  if (r.rto_us == 0 && r.stage == static_cast<uint8_t>(HandshakeStage::kSynReceived)) {
+    return "SYN-RECEIVED without a retransmission timeout";
+  }
   return "";
 }
 

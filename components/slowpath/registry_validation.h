@@ -22,5 +22,6 @@ std::string check_record(const ConnRecord& r);
 // from now cannot be ours.
 std::string check_record(const TimeWaitRecord& r, uint64_t now_ns, Nanos time_wait);
 std::string check_record(const RequestLogRecord& r);
+std::string check_record(const HandshakeRecord& r);
 
 }  // namespace vtas::conn

@@ -28,18 +28,22 @@ bool SynReceivedTable::remove(const FourTuple& tuple) {
   return true;
 }
 
-size_t SynReceivedTable::remove_listener(uint32_t listener_id) {
-  size_t removed = 0;
+std::vector<HalfOpen> SynReceivedTable::remove_listener(uint32_t listener_id) {
+  std::vector<HalfOpen> removed;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.listener_id == listener_id) {
+      removed.push_back(it->second);
       it = entries_.erase(it);
-      ++removed;
     } else {
       ++it;
     }
   }
   per_listener_.erase(listener_id);
   return removed;
+}
+
+void SynReceivedTable::for_each(const std::function<void(const HalfOpen&)>& fn) const {
+  for (const auto& [tuple, entry] : entries_) fn(entry);
 }
 
 size_t SynReceivedTable::count_of(uint32_t listener_id) const {

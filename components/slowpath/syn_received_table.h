@@ -5,12 +5,13 @@
 //
 // Bounded per listener (the listener's backlog) and in total (ConnConfig::syn_queue_limit):
 // a SYN that finds its listener's share full is answered with a SYN cookie instead
-// (syn_cookie.h), so a SYN flood costs at most `limit` entries. In memory only: entries
-// lost in a conn restart are recovered by the peer's retransmissions (or its cookie-less
-// ACK is answered with a RST). Pure data structure, used by the conn actor.
+// (syn_cookie.h), so a SYN flood costs at most `limit` entries. The conn actor writes each
+// entry through to its registry (HandshakeRecord), so a restarted conn still completes the
+// handshake. Pure data structure, used by the conn actor.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -25,6 +26,7 @@ struct HalfOpen {
   uint32_t retransmits = 0;  // SYN-ACKs sent again so far
   Nanos rto{};               // wait before the next retransmission
   uint64_t generation = 0;   // identifies the entry's current timer
+  TimePoint deadline{};      // when that timer fires
 };
 
 class SynReceivedTable {
@@ -38,8 +40,9 @@ class SynReceivedTable {
   HalfOpen* find(const FourTuple& tuple);
   // Removes the entry of `tuple`; false if there was none.
   bool remove(const FourTuple& tuple);
-  // Removes every entry of `listener_id` (the listener closed); returns how many.
-  size_t remove_listener(uint32_t listener_id);
+  // Removes every entry of `listener_id` (the listener closed) and returns them.
+  std::vector<HalfOpen> remove_listener(uint32_t listener_id);
+  void for_each(const std::function<void(const HalfOpen&)>& fn) const;
 
   size_t count_of(uint32_t listener_id) const;
   size_t size() const { return entries_.size(); }

@@ -25,6 +25,7 @@ RegistryCapacity capacity() {
   c.conns = 64;
   c.time_wait = 8;
   c.request_log = 8;
+  c.handshakes = 8;
   return c;
 }
 

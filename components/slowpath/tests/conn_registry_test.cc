@@ -21,6 +21,7 @@ RegistryCapacity small() {
   c.conns = 8;
   c.time_wait = 4;
   c.request_log = 4;
+  c.handshakes = 4;
   return c;
 }
 

@@ -17,15 +17,6 @@ using fastpath::FlowEvent;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// The first incarnation is simply abandoned (no on_stop): that is what kill -9 leaves.
-std::unique_ptr<Harness> restart(const TempDir& dir, const Harness& before,
-                                 Nanos downtime = milliseconds(300)) {
-  auto after = std::make_unique<Harness>(test_config(dir.path()));
-  after->start_time = before.runner->fake_clock.now() + downtime;
-  after->start(/*incarnation=*/2);
-  return after;
-}
-
 TEST(ConnRestart, ListenersAcceptsAndTimeWaitSurvive) {
   TempDir dir;
   auto h = std::make_unique<Harness>(dir);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ inline ConnConfig test_config(const std::string& dir) {
   c.registry_capacity.conns = 1024;
   c.registry_capacity.time_wait = 256;
   c.registry_capacity.request_log = 256;
+  c.registry_capacity.handshakes = 256;
   c.random_seed = 42;
   c.isn_key = kTestKey;
   c.time_wait = std::chrono::seconds(5);
@@ -324,5 +326,17 @@ class Harness {
  private:
   std::vector<fastpath::AppNotify> notes_;
 };
+
+// A second incarnation of `before`'s conn on the same registry, `downtime` later. The first
+// is simply abandoned (no on_stop): that is what kill -9 leaves. `config` defaults to the
+// test config.
+inline std::unique_ptr<Harness> restart(const TempDir& dir, const Harness& before,
+                                        Nanos downtime = std::chrono::milliseconds(300),
+                                        std::optional<ConnConfig> config = std::nullopt) {
+  auto after = std::make_unique<Harness>(config.value_or(test_config(dir.path())));
+  after->start_time = before.runner->fake_clock.now() + downtime;
+  after->start(/*incarnation=*/2);
+  return after;
+}
 
 }  // namespace vtas::conn::testing

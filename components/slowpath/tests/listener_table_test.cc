@@ -122,7 +122,9 @@ TEST(ListenerTable, ExpireDropsOldSyns) {
   // A retransmission refreshes the waiting SYN.
   ASSERT_EQ(t.enqueue_syn(a, syn_from(1, TimePoint(seconds(6)))),
             ListenerTable::Enqueue::kDuplicate);
-  EXPECT_EQ(t.expire_syns(TimePoint(seconds(6))), 1u);
+  const auto expired = t.expire_syns(TimePoint(seconds(6)));
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].syn.tuple, syn_from(2).syn.tuple);
   EXPECT_EQ(t.queued_syns(), 1u);
   EXPECT_TRUE(t.syn_waiting(syn_from(1).syn.tuple));
   EXPECT_FALSE(t.syn_waiting(syn_from(2).syn.tuple));

@@ -19,6 +19,20 @@ ConnRecord good_conn() {
   return r;
 }
 
+HandshakeRecord good_handshake() {
+  HandshakeRecord r{};
+  r.stage = static_cast<uint8_t>(HandshakeStage::kSynReceived);
+  r.listener_id = 1;
+  r.local_ip = 1;
+  r.remote_ip = 2;
+  r.local_port = 80;
+  r.remote_port = 4000;
+  r.options = kSynHasMss | kSynHasWscale | kSynTimestamps;
+  r.peer_wscale = 7;
+  r.rto_us = 10000;
+  return r;
+}
+
 TEST(RegistryValidation, AcceptsGoodRecords) {
   EXPECT_EQ(check_record(good_conn()), "");
   ListenerRecord l{};
@@ -35,9 +49,42 @@ TEST(RegistryValidation, AcceptsGoodRecords) {
   t.remote_ip = 3;
   t.expires_ns = 100;
   EXPECT_EQ(check_record(t, 0, std::chrono::seconds(60)), "");
+  // A passive close's linger entry is restored like a TIME_WAIT (it was dropped once, and
+  // the restarted conn answered the peer's late ACKs with RSTs).
+  t.flags = kTimeWaitLinger | kTimeWaitTimestamps | kTimeWaitSeqsKnown | kTimeWaitEphemeral;
+  EXPECT_EQ(check_record(t, 0, std::chrono::seconds(60)), "");
   RequestLogRecord q{};
   q.request_id = 4;
   EXPECT_EQ(check_record(q), "");
+  EXPECT_EQ(check_record(good_handshake()), "");
+  HandshakeRecord awaiting = good_handshake();
+  awaiting.stage = static_cast<uint8_t>(HandshakeStage::kAwaitingAccept);
+  awaiting.rto_us = 0;
+  EXPECT_EQ(check_record(awaiting), "");
+}
+
+TEST(RegistryValidation, RejectsHandshakesThatMakeNoSense) {
+  HandshakeRecord r = good_handshake();
+  r.stage = 3;
+  EXPECT_NE(check_record(r), "");
+  r = good_handshake();
+  r.listener_id = 0;
+  EXPECT_NE(check_record(r), "");
+  r = good_handshake();
+  r.remote_port = 0;
+  EXPECT_NE(check_record(r), "");
+  r = good_handshake();
+  r.remote_ip = 0;
+  EXPECT_NE(check_record(r), "");
+  r = good_handshake();
+  r.options = 0x20;
+  EXPECT_NE(check_record(r), "");
+  r = good_handshake();
+  r.peer_wscale = 15;
+  EXPECT_NE(check_record(r), "");
+  r = good_handshake();
+  r.rto_us = 0;  // SYN-RECEIVED: its timer would fire in a loop
+  EXPECT_NE(check_record(r), "");
 }
 
 TEST(RegistryValidation, RejectsConnectionsThatMakeNoSense) {
