@@ -12,10 +12,16 @@ network namespace. Every mode prints machine-readable lines the tests check.
   linux_peer.py source-client HOST PORT BYTES      send, shut down writing, read until EOF;
                                                    "sent bytes=<n> sha256=<hex>"
   linux_peer.py connect HOST PORT                  "connected" or "error <errno name>"
+  linux_peer.py churn-client HOST PORT [--threads N] [--bytes B]
+                                                   until SIGTERM: connect, send B bytes (64),
+                                                   read the echo, close; "started" once the
+                                                   first connection echoed; at the end
+                                                   "churn conns=<n> errors=<e>" (and each error)
 """
 import errno
 import hashlib
 import os
+import signal
 import socket
 import sys
 import threading
@@ -130,6 +136,51 @@ def connect(host, port):
         print(f"error {errno.errorcode.get(e.errno, e.errno)}", flush=True)
 
 
+def churn_client(host, port, threads, nbytes):
+    """Short connections back to back, to keep handshakes and closes in flight all the time
+    (the actor-kill suite kills conn under this load). Any failure is an error: a reset, a
+    refused or timed-out connect, a wrong echo."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    lock = threading.Lock()
+    counts = {"conns": 0}
+    errors = []
+    first = threading.Event()
+    data = os.urandom(nbytes)
+
+    def loop():
+        while not stop.is_set():
+            try:
+                with socket.create_connection((host, port), timeout=30) as s:
+                    s.sendall(data)
+                    got = bytearray()
+                    while len(got) < nbytes:
+                        chunk = s.recv(CHUNK)
+                        if not chunk:
+                            break
+                        got.extend(chunk)
+                if bytes(got) != data:
+                    raise ValueError(f"echo of {len(got)} bytes differs")
+                with lock:
+                    counts["conns"] += 1
+                if not first.is_set():
+                    first.set()
+                    print("started", flush=True)
+            except (OSError, ValueError) as e:
+                with lock:
+                    errors.append(f"error {e!r} at {time.time():.3f}")
+
+    workers = [threading.Thread(target=loop) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    for e in errors:
+        print(e)
+    print(f"churn conns={counts['conns']} errors={len(errors)}", flush=True)
+    sys.exit(1 if errors else 0)
+
+
 def main():
     a = sys.argv[1:]
     opt = lambda name, default: int(a[a.index(name) + 1]) if name in a else default
@@ -143,6 +194,8 @@ def main():
         source_client(a[1], int(a[2]), int(a[3]))
     elif a[0] == "connect":
         connect(a[1], int(a[2]))
+    elif a[0] == "churn-client":
+        churn_client(a[1], int(a[2]), opt("--threads", 2), opt("--bytes", 64))
     else:
         sys.exit(__doc__)
 

@@ -10,7 +10,7 @@ namespace vtas::testing {
 namespace {
 
 TEST_F(ActorKillFixture, ShortTenKillsUnderTransfersLoseNothing) {
-  const auto kills = run_kills(10);
+  const auto kills = run_kills({.kills = 10});
   std::cout << restart_summary(kills);
   EXPECT_EQ(kills.size(), 10u);
   for (const auto& k : kills) EXPECT_LT(k.supervisor_ms, 1000) << k.actor;

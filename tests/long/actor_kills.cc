@@ -13,8 +13,8 @@
 namespace vtas::testing {
 namespace {
 
-constexpr const char* kActors[] = {"conn", "timer", "arp", "cc"};
 constexpr int kEchoPort = 7100;
+constexpr int kChurnPort = 7200;  // its own server: its output is not the transfers' hashes
 constexpr int kSinkPort = 9100;
 // Sizes so that each transfer spans several kills at this machine's speed.
 constexpr uint64_t kEchoBytes = 8ull << 20;  // per connection, Linux -> vtas -> Linux
@@ -35,7 +35,7 @@ struct TransferLoop {
 
 }  // namespace
 
-std::vector<KillRecord> ActorKillFixture::run_kills(int kills) {
+std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
   std::vector<KillRecord> records;
   // Each kill is a separate fault, not a crash loop: the actor worked normally in between. The
   // default backoff (reset only after 5 s up) would count kills of one actor a few seconds
@@ -57,6 +57,17 @@ std::vector<KillRecord> ActorKillFixture::run_kills(int kills) {
   EXPECT_EQ(nft, 0) << "nft rule for the RST counter";
   spawn_app({"serve", std::to_string(kEchoPort), "--echo"}, "server");
   EXPECT_TRUE(wait_output("server", "listening")) << output("server.err");
+  pid_t churn = -1;
+  if (plan.churn) {
+    // The churn client cycles through the peer's ephemeral ports faster than its TIME_WAIT
+    // (60 s) frees them: let it reuse them (the peer's namespace only).
+    direct_->run_in_peer({"/usr/sbin/sysctl", "-qw", "net.ipv4.tcp_tw_reuse=1"});
+    spawn_app({"serve", std::to_string(kChurnPort), "--echo"}, "churn-server");
+    EXPECT_TRUE(wait_output("churn-server", "listening")) << output("churn-server.err");
+    churn = spawn_peer({"churn-client", vtas_ip(), std::to_string(kChurnPort), "--threads", "2"},
+                       "churn");
+    EXPECT_TRUE(wait_output("churn", "started")) << output("churn") << output("churn.err");
+  }
   spawn_peer({"sink-server", std::to_string(kSinkPort)}, "sink");
   EXPECT_TRUE(wait_output("sink", "listening")) << output("sink.err");
   if (HasFailure()) return records;
@@ -102,10 +113,10 @@ std::vector<KillRecord> ActorKillFixture::run_kills(int kills) {
   const uint32_t seed = static_cast<uint32_t>(::testing::UnitTest::GetInstance()->random_seed());
   std::cout << "actor kills: seed=" << seed << " (rerun with --gtest_random_seed=" << seed << ")\n";
   std::mt19937 random(seed);
-  std::uniform_int_distribution<int> pick(0, 3);
+  std::uniform_int_distribution<size_t> pick(0, plan.actors.size() - 1);
   std::uniform_int_distribution<int> gap_ms(50, 300);
-  for (int k = 0; k < kills; ++k) {
-    const std::string actor = kActors[pick(random)];
+  for (int k = 0; k < plan.kills; ++k) {
+    const std::string& actor = plan.actors[pick(random)];
     const std::string before = vtas_->status_json();
     const std::string pid = actor_field(before, actor, "pid");
     const std::string incarnation = actor_field(before, actor, "incarnation");
@@ -139,6 +150,16 @@ std::vector<KillRecord> ActorKillFixture::run_kills(int kills) {
     records.push_back(r);
     tend(true);
     std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms(random)));  // let it work a while
+  }
+
+  if (churn > 0) {
+    ::kill(churn, SIGTERM);
+    const int code = wait_pid(churn, std::chrono::seconds(60));
+    const std::string out = output("churn");
+    EXPECT_EQ(code, 0) << out << output("churn.err");
+    const auto conns = key_values(out, "conns");
+    EXPECT_EQ(key_values(out, "errors"), std::vector<std::string>{"0"}) << out;
+    std::cout << "churn: " << (conns.empty() ? "?" : conns[0]) << " short connections\n";
   }
 
   // Let the transfers running now finish; no new ones.

@@ -1,9 +1,11 @@
-// ActorKillFixture: kills slow-path actors (conn, timer, arp, cc) with SIGKILL, chosen at
-// random, while TCP transfers in both directions between vtas and a Linux peer run the whole
-// time (finished transfers are replaced by new connections), then checks that every transfer
-// completed with the right SHA-256, that no RST crossed the wire, and that the supervisor had
-// every actor back within a second. Used by the long suite (100 kills) and its integration
-// variant (10 kills).
+// ActorKillFixture: kills slow-path actors (conn, timer, arp, cc, scale) with SIGKILL, chosen
+// at random, while TCP transfers in both directions between vtas and a Linux peer run the
+// whole time (finished transfers are replaced by new connections) and, with `churn`, a Linux
+// client opens short echo connections back to back (so handshakes and closes are always in
+// flight when an actor dies). Then checks that every transfer completed with the right
+// SHA-256, that every churn connection echoed, that no RST crossed the wire, and that the
+// supervisor had every actor back within a second. Used by the long suite (100 kills, and 50
+// kills of conn alone under churn) and its integration variant (10 kills).
 #pragma once
 
 #include <string>
@@ -19,10 +21,16 @@ struct KillRecord {
   double supervisor_ms = 0;  // the supervisor's last_restart_ms: exit detected -> ready again
 };
 
+struct KillPlan {
+  int kills = 100;
+  std::vector<std::string> actors = {"conn", "timer", "arp", "cc", "scale"};
+  bool churn = false;  // also short Linux -> vtas echo connections back to back
+};
+
 class ActorKillFixture : public LongFixture {
  protected:
-  // Runs the whole scenario with `kills` kills; returns what each kill took.
-  std::vector<KillRecord> run_kills(int kills);
+  // Runs the whole scenario; returns what each kill took.
+  std::vector<KillRecord> run_kills(const KillPlan& plan);
 };
 
 // "restart-time actor=<a> n=<n> p50_ms=.. p99_ms=.. max_ms=.. (observed|supervisor)" lines.

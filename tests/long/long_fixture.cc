@@ -64,6 +64,9 @@ void LongFixture::start_vtas(const std::string& network, const std::string& extr
           slow_path_actor_options_ +
           " }\n"
           "actor { name: \"cc\" kind: \"cc\" " +
+          slow_path_actor_options_ +
+          " }\n"
+          "actor { name: \"scale\" kind: \"scale\" " +
           slow_path_actor_options_ + " }\n",
       "lg" + std::to_string(::getpid() % 100000));
   ASSERT_TRUE(vtas_->start()) << vtas_->supervisor_stderr();
