@@ -8,7 +8,8 @@
       Linux client (namespace) -> vtas server (net_af_packet on a veth)
       Linux client (namespace) -> Linux server (namespace), same veth setup
 Workloads: 64-byte request/response with 1 and 32 connections (requests/s, p50/p99/p99.9,
-CPU per request from /proc/stat) and bulk transfer (Gbit/s). Sides are pinned: servers on
+CPU per request from /proc/stat), bulk transfer (Gbit/s), and connections per second (a new
+connection for each 64-byte request, closed by the client; latency from connect to response). Sides are pinned: servers on
 CPU 0, clients on CPU 1 (both CPUs of this machine). Every cell is min / median of --repeats.
 
   bench/tcp_bench.py [--build DIR] [--repeats 3] [--quick]
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SERVER_CPU, CLIENT_CPU = "0", "1"
@@ -70,6 +72,12 @@ class Namespaces:
             sh(f"{ex}ip link set lo up", check=False)
             sh(f"{ex}ethtool -K {ifc} tx off rx off tso off gso off gro off", check=False)
         sh(f"{self.client_exec}ip addr add 10.79.{tag}.2/24 dev {self.client_if}")
+        # The connection-rate workload leaves thousands of TIME_WAIT sockets on the client:
+        # with Linux's default port range connect() slows to tens of ms per call past ~11k of
+        # them. A wide range (and TIME_WAIT reuse) keeps it measuring the stack, not the
+        # port search. Namespace-local settings.
+        sh(f'{self.client_exec}sysctl -qw net.ipv4.ip_local_port_range="1024 65535"')
+        sh(f"{self.client_exec}sysctl -qw net.ipv4.tcp_tw_reuse=1")
         self.server_ip, self.client_ip = f"10.79.{tag}.1", f"10.79.{tag}.2"
 
     def down(self):
@@ -138,6 +146,9 @@ def run_pair(server_cmd, client_cmd, server_env=None, client_env=None):
     if "listening" not in line:
         server.kill()
         sys.exit(f"server did not start: {server_cmd}: {line!r} {server.stderr.read()}")
+    # Keep reading what the server prints (a line per closed connection): a full pipe would
+    # block it in write() -- the connection-rate workload stalled after ~745 connections.
+    threading.Thread(target=server.stdout.read, daemon=True).start()
     busy0 = cpu_busy_seconds()
     client = subprocess.run(client_cmd, shell=True, env=client_env, capture_output=True, text=True,
                             timeout=300)
@@ -154,6 +165,9 @@ WORKLOADS = [  # (label, client arguments, kind)
     ("RPC 64 B, 1 connection", "--requests 20000 --size 64 --conns 1", "rpc"),
     ("RPC 64 B, 32 connections", "--requests 100000 --size 64 --conns 32", "rpc"),
     ("bulk 256 MiB", "--bytes 268435456", "bulk"),
+    # A new connection per request, closed by the client (its side keeps TIME_WAIT), 16 at a
+    # time: handshake + request + close, i.e. connections per second.
+    ("connections/s, 16 at a time, 64 B request each", "--handshakes 5000 --size 64 --conns 16", "rpc"),
 ]
 
 
@@ -166,7 +180,8 @@ def measure(setups, stop, build, repeats, quick):
         start()
         for label, args, kind in WORKLOADS:
             if quick:
-                args = args.replace("20000", "5000").replace("100000", "20000").replace("268435456", "67108864")
+                args = (args.replace("20000", "5000").replace("100000", "20000")
+                        .replace("268435456", "67108864").replace("--handshakes 5000", "--handshakes 1000"))
             runs = []
             for _ in range(repeats):
                 out, busy = setup(tool_v, tool_k, args, kind)

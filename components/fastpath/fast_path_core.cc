@@ -190,7 +190,7 @@ void FastPathCore::execute(const CoreCommand& c) {
       CoreReport r{};
       r.type = static_cast<uint8_t>(ReportType::kFlowReleased);
       r.flow_id = c.flow_id;
-      report_backlog_.push_back(r);
+      report_in_order(r);
       break;
     }
     case CommandType::kRetransmit: {
@@ -225,7 +225,7 @@ void FastPathCore::execute(const CoreCommand& c) {
       CoreReport r{};
       r.type = static_cast<uint8_t>(ReportType::kAppReleased);
       r.app_id = c.app_id;
-      report_backlog_.push_back(r);
+      report_in_order(r);
       break;
     }
     case CommandType::kAttachContext:
@@ -241,7 +241,7 @@ void FastPathCore::execute(const CoreCommand& c) {
       r.type = static_cast<uint8_t>(ReportType::kContextReleased);
       r.app_id = c.app_id;
       r.context_id = c.context_id;
-      report_backlog_.push_back(r);
+      report_in_order(r);
       break;
     }
     default:
@@ -384,12 +384,11 @@ void FastPathCore::to_control(Packet& packet, uint32_t flow_id, uint32_t flow_gr
   r.flow_group = flow_group;
   r.packet_native = packet.native;
   r.data = packet.data;
-  if (report_backlog_.empty() && reports_.try_push(r)) {
-    reports_pushed_ = true;
+  if (try_report(r)) {
     counters_->exceptions++;
     return;
   }
-  // Frames are the one thing we may drop: the peer retransmits.
+  // Frames are the one thing we may drop (the ring is full): the peer retransmits.
   counters_->exception_drops++;
   port_.free_burst(&packet, 1);
 }
@@ -400,23 +399,38 @@ void FastPathCore::report_flow_event(uint32_t flow_id, uint8_t kind, uint64_t op
   r.event = kind;
   r.flow_id = flow_id;
   r.opaque = opaque;
-  // Flow events are never dropped: the backlog keeps them until the ring has room.
-  if (report_backlog_.empty() && reports_.try_push(r)) {
+  report_in_order(r);  // flow events are never dropped
+}
+
+bool FastPathCore::try_report(const CoreReport& r) {
+  // Behind whatever waits in the backlog: the control thread must see reports in the order
+  // they happened (a flow's release after its last frame, a FIN event before later frames).
+  // The backlog is moved first, so one waiting report does not make every frame of this
+  // iteration wait too -- it used to: a flow removal parked a report and the exceptions read
+  // in the same iteration (the next connection's third ACK, its request) were dropped, which
+  // held a new connection up by a SYN-ACK timeout and two data RTOs (~400 ms).
+  move_backlog_to_ring();
+  if (!report_backlog_.empty() || !reports_.try_push(r)) return false;
+  reports_pushed_ = true;
+  return true;
+}
+
+void FastPathCore::report_in_order(const CoreReport& r) {
+  if (!try_report(r)) report_backlog_.push_back(r);  // kept until the ring has room
+}
+
+void FastPathCore::move_backlog_to_ring() {
+  if (report_backlog_.empty()) return;
+  uint32_t n =
+      reports_.push_burst(report_backlog_.data(), static_cast<uint32_t>(report_backlog_.size()));
+  if (n > 0) {
+    report_backlog_.erase(report_backlog_.begin(), report_backlog_.begin() + n);
     reports_pushed_ = true;
-    return;
   }
-  report_backlog_.push_back(r);
 }
 
 void FastPathCore::flush_reports() {
-  if (!report_backlog_.empty()) {
-    uint32_t n = reports_.push_burst(report_backlog_.data(),
-                                     static_cast<uint32_t>(report_backlog_.size()));
-    if (n > 0) {
-      report_backlog_.erase(report_backlog_.begin(), report_backlog_.begin() + n);
-      reports_pushed_ = true;
-    }
-  }
+  move_backlog_to_ring();
   if (reports_pushed_ && reports_.consumer_needs_wakeup()) write_eventfd(control_doorbell_fd_);
   reports_pushed_ = false;
   for (size_t c = 0; c < steer_wakeup_.size(); ++c) {

@@ -110,6 +110,11 @@ class FastPathCore {
   void handle_frame(Packet& packet);
   void to_control(Packet& packet, uint32_t flow_id, uint32_t flow_group);  // flow_id 0: none
   void report_flow_event(uint32_t flow_id, uint8_t kind, uint64_t opaque);
+  // Reports to the control thread, in order: try_report() pushes `r` if the ring has room
+  // (after the backlog), report_in_order() keeps it in the backlog when it has not.
+  bool try_report(const CoreReport& r);
+  void report_in_order(const CoreReport& r);
+  void move_backlog_to_ring();
   void note_app_event(uint32_t flow_id, uint32_t tx_bump, uint8_t flags);
   // Applies (or, multi-core, parks) one app bump; false only for a parked bump still waiting.
   bool apply_bump(uint16_t app_id, const abi::AtxEntry& b, uint64_t first_seen_ns, bool retry);

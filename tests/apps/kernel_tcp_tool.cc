@@ -6,6 +6,10 @@
 //   kernel_tcp_tool connect IP PORT [--conns N] [--bytes B] [--echo] [--requests R --size S]
 //       As vtas_ll_tool: bulk transfer (sha256 of what was sent) or request/response round
 //       trips with latency percentiles.
+//   kernel_tcp_tool connect IP PORT --handshakes H [--conns N] [--size S]
+//       Connection rate, as vtas_ll_tool: H connections, N at a time, each one request of S
+//       bytes and its echo, then closed by us; "requests=H per_s=<connections/s> p50_us=..."
+//       (latency: connect to the whole response).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -230,6 +234,103 @@ int connect_to(uint32_t ip, uint16_t port, int conns, uint64_t bytes, bool echo,
   return failed == 0 ? 0 : 1;
 }
 
+struct Handshake {
+  int fd = -1;
+  uint64_t started = 0;
+  size_t got = 0;
+};
+
+int connect_rate(uint32_t ip, uint16_t port, int conns, uint64_t total, size_t size) {
+  int ep = epoll_create1(0);
+  std::vector<Handshake> slots(static_cast<size_t>(conns));
+  std::vector<char> req(size, 'q'), resp(size);
+  std::vector<uint64_t> latencies;
+  uint64_t opened = 0, done = 0;
+  int failed = 0;
+  auto open_next = [&](size_t i) {
+    Handshake& h = slots[i];
+    h = Handshake{};
+    if (opened >= total) return;
+    ++opened;
+    h.fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    setsockopt(h.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(ip);
+    h.started = now_ns();
+    if (connect(h.fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 && errno != EINPROGRESS) {
+      std::fprintf(stderr, "connect: %s\n", std::strerror(errno));
+      ++failed;
+      close(h.fd);
+      h.fd = -1;
+      return;
+    }
+    epoll_event ev{EPOLLOUT, {.u64 = i}};
+    epoll_ctl(ep, EPOLL_CTL_ADD, h.fd, &ev);
+  };
+  auto finish = [&](size_t i, bool ok) {
+    Handshake& h = slots[i];
+    if (ok) latencies.push_back(now_ns() - h.started);
+    if (!ok) ++failed;
+    ++done;
+    close(h.fd);  // also leaves the epoll set
+    open_next(i);
+  };
+  const uint64_t start = now_ns();
+  for (size_t i = 0; i < slots.size(); ++i) open_next(i);
+  epoll_event events[64];
+  while (done < opened) {
+    int n = epoll_wait(ep, events, 64, 10000);
+    if (n <= 0) {
+      std::fprintf(stderr, "no progress for 10 s (%llu of %llu done)\n",
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+      return 1;
+    }
+    for (int e = 0; e < n; ++e) {
+      const size_t i = events[e].data.u64;
+      Handshake& h = slots[i];
+      if (h.fd < 0) continue;
+      if (events[e].events & EPOLLOUT) {  // connected (or failed)
+        int err = 0;
+        socklen_t len = sizeof(err);
+        getsockopt(h.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0 || write(h.fd, req.data(), size) != static_cast<ssize_t>(size)) {
+          std::fprintf(stderr, "connection failed: %s\n", std::strerror(err ? err : errno));
+          finish(i, false);
+          continue;
+        }
+        epoll_event ev{EPOLLIN, {.u64 = i}};
+        epoll_ctl(ep, EPOLL_CTL_MOD, h.fd, &ev);
+        continue;
+      }
+      ssize_t r = read(h.fd, resp.data(), size - h.got);
+      if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (r <= 0) {
+        std::fprintf(stderr, "connection %s before the response\n",
+                     r == 0 ? "closed" : std::strerror(errno));
+        finish(i, false);
+        continue;
+      }
+      h.got += static_cast<size_t>(r);
+      if (h.got == size) finish(i, true);
+    }
+  }
+  const double seconds = static_cast<double>(now_ns() - start) / 1e9;
+  std::printf("summary conns=%d failed=%d seconds=%.3f\n", conns, failed, seconds);
+  if (!latencies.empty()) {
+    std::sort(latencies.begin(), latencies.end());
+    const size_t m = latencies.size();
+    std::printf("requests=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f\n", m,
+                static_cast<double>(m) / seconds, latencies[m / 2] / 1e3,
+                latencies[std::min(m - 1, m * 99 / 100)] / 1e3,
+                latencies[std::min(m - 1, m * 999 / 1000)] / 1e3);
+  }
+  close(ep);
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -240,7 +341,7 @@ int main(int argc, char** argv) {
   }
   if (argc >= 4 && std::strcmp(argv[1], "connect") == 0) {
     int conns = 1;
-    uint64_t bytes = 1 << 20, requests = 0;
+    uint64_t bytes = 1 << 20, requests = 0, handshakes = 0;
     size_t size = 64;
     bool echo = false;
     for (int i = 4; i < argc; ++i) {
@@ -249,10 +350,15 @@ int main(int argc, char** argv) {
       if (a == "--conns" && i + 1 < argc) conns = std::atoi(argv[++i]);
       if (a == "--bytes" && i + 1 < argc) bytes = std::strtoull(argv[++i], nullptr, 10);
       if (a == "--requests" && i + 1 < argc) requests = std::strtoull(argv[++i], nullptr, 10);
+      if (a == "--handshakes" && i + 1 < argc) handshakes = std::strtoull(argv[++i], nullptr, 10);
       if (a == "--size" && i + 1 < argc) size = std::strtoul(argv[++i], nullptr, 10);
     }
     in_addr addr{};
-    if (inet_pton(AF_INET, argv[2], &addr) != 1) return 64;
+    if (inet_pton(AF_INET, argv[2], &addr) != 1 || conns < 1 || size == 0) return 64;
+    if (handshakes) {
+      return connect_rate(ntohl(addr.s_addr), static_cast<uint16_t>(std::atoi(argv[3])), conns,
+                          handshakes, size);
+    }
     return connect_to(ntohl(addr.s_addr), static_cast<uint16_t>(std::atoi(argv[3])), conns, bytes,
                       echo, requests, size);
   }

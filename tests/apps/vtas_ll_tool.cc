@@ -11,6 +11,10 @@
 //       in total of S bytes each (every connection does its own ping-pong), and latency
 //       percentiles. Prints per connection
 //       "sent bytes=<B> sha256=<hex> echo=<ok|bad|->" and a summary; exit 0 iff all is well.
+//   vtas_ll_tool connect IP PORT --handshakes H [--conns N] [--size S]
+//       Connection rate: H connections, N at a time, each one request of S bytes and its echo,
+//       then closed by us (a new one starts when one is closed); "requests=H per_s=
+//       <connections/s> p50_us=..." (latency: open to the whole response).
 #include <arpa/inet.h>
 #include <signal.h>
 #include <time.h>
@@ -350,6 +354,116 @@ int connect_and_send(uint32_t ip, uint16_t port, int conns, uint64_t bytes, bool
   return failed == 0 && !g_stop ? 0 : 1;
 }
 
+int connect_rate(uint32_t ip, uint16_t port, int conns, uint64_t total, size_t size) {
+  flextcp_context ctx{};
+  if (flextcp_init() != 0) return fail("flextcp_init");
+  if (flextcp_context_create(&ctx) != 0) return fail("flextcp_context_create");
+  struct Slot {
+    std::unique_ptr<Conn> k;
+    uint64_t started = 0;
+  };
+  std::vector<Slot> slots(static_cast<size_t>(conns));
+  std::vector<uint8_t> request(size, 'q');
+  std::vector<uint64_t> latencies;
+  uint64_t opened = 0, done = 0;
+  int failed = 0;
+  auto open_next = [&](Slot& s) {
+    s.k.reset();
+    if (opened >= total) return;
+    ++opened;
+    s.k = std::make_unique<Conn>();
+    s.started = now_ns();
+    if (flextcp_connection_open(&ctx, &s.k->c, ip, port) != 0) {
+      std::fprintf(stderr, "open: %s\n", std::strerror(errno));
+      ++failed;
+      ++done;
+      s.k.reset();
+    }
+  };
+  auto find = [&](flextcp_connection* c) -> Slot* {
+    for (auto& s : slots) {
+      if (s.k && &s.k->c == c) return &s;
+    }
+    return nullptr;
+  };
+  auto close_now = [&](Slot& s) {
+    if (s.k->closing) return;
+    s.k->closing = true;
+    flextcp_connection_tx_close(&ctx, &s.k->c);
+    flextcp_connection_close(&ctx, &s.k->c);
+  };
+  const uint64_t start = now_ns();
+  for (auto& s : slots) open_next(s);
+  flextcp_event events[64];
+  uint64_t idle_since = now_ns();
+  while (!g_stop && done < opened) {
+    int n = flextcp_context_poll(&ctx, 64, events);
+    if (n < 0) return fail("poll");
+    for (int i = 0; i < n; ++i) {
+      flextcp_event& e = events[i];
+      switch (e.event_type) {
+        case FLEXTCP_EV_CONN_OPEN:
+          if (Slot* s = find(e.ev.conn_open.conn)) {
+            if (e.ev.conn_open.status != 0) {
+              std::fprintf(stderr, "open failed status=%d\n", e.ev.conn_open.status);
+              ++failed;
+              ++done;
+              open_next(*s);
+            } else {
+              send_some(&ctx, &s->k->c, request.data(), request.size());
+            }
+          }
+          break;
+        case FLEXTCP_EV_CONN_RECEIVED:
+          if (Slot* s = find(e.ev.conn_received.conn)) {
+            flextcp_connection_rx_done(&ctx, &s->k->c, e.ev.conn_received.len);
+            s->k->received += e.ev.conn_received.len;
+            if (s->k->received >= size && !s->k->closing) {
+              latencies.push_back(now_ns() - s->started);
+              close_now(*s);
+            }
+          }
+          break;
+        case FLEXTCP_EV_CONN_RESET:
+          if (Slot* s = find(e.ev.conn_reset.conn); s && !s->k->closing) {
+            std::fprintf(stderr, "connection reset before the response\n");
+            ++failed;
+            close_now(*s);
+          }
+          break;
+        case FLEXTCP_EV_CONN_CLOSED:
+          if (Slot* s = find(e.ev.conn_closed.conn)) {
+            ++done;
+            open_next(*s);
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    if (n > 0) {
+      idle_since = now_ns();
+    } else if (now_ns() - idle_since > 10'000'000'000ull) {
+      std::fprintf(stderr, "no progress for 10 s (%llu of %llu done)\n",
+                   static_cast<unsigned long long>(done), static_cast<unsigned long long>(total));
+      return 1;
+    } else {
+      flextcp_context_wait(&ctx, 100);
+    }
+  }
+  const double seconds = static_cast<double>(now_ns() - start) / 1e9;
+  std::printf("summary conns=%d failed=%d seconds=%.3f\n", conns, failed, seconds);
+  if (!latencies.empty()) {
+    std::sort(latencies.begin(), latencies.end());
+    const size_t m = latencies.size();
+    std::printf("requests=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f\n", m,
+                static_cast<double>(m) / seconds, latencies[m / 2] / 1e3,
+                latencies[std::min(m - 1, m * 99 / 100)] / 1e3,
+                latencies[std::min(m - 1, m * 999 / 1000)] / 1e3);
+  }
+  return failed == 0 && !g_stop ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -367,7 +481,7 @@ int main(int argc, char** argv) {
   }
   if (argc >= 4 && std::strcmp(argv[1], "connect") == 0) {
     int conns = 1;
-    uint64_t bytes = 1 << 20, requests = 0;
+    uint64_t bytes = 1 << 20, requests = 0, handshakes = 0;
     size_t size = 64;
     bool echo = false;
     for (int i = 4; i < argc; ++i) {
@@ -376,6 +490,7 @@ int main(int argc, char** argv) {
       if (a == "--conns" && i + 1 < argc) conns = std::atoi(argv[++i]);
       if (a == "--bytes" && i + 1 < argc) bytes = std::strtoull(argv[++i], nullptr, 10);
       if (a == "--requests" && i + 1 < argc) requests = std::strtoull(argv[++i], nullptr, 10);
+      if (a == "--handshakes" && i + 1 < argc) handshakes = std::strtoull(argv[++i], nullptr, 10);
       if (a == "--size" && i + 1 < argc) size = std::strtoul(argv[++i], nullptr, 10);
     }
     in_addr addr{};
@@ -383,11 +498,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bad address %s\n", argv[2]);
       return 64;
     }
+    if (conns < 1 || size == 0) {
+      std::fprintf(stderr, "--conns and --size must be at least 1\n");
+      return 64;
+    }
+    if (handshakes) {
+      return connect_rate(ntohl(addr.s_addr), static_cast<uint16_t>(std::atoi(argv[3])), conns,
+                          handshakes, size);
+    }
     return connect_and_send(ntohl(addr.s_addr), static_cast<uint16_t>(std::atoi(argv[3])), conns,
                             bytes, echo || requests, requests, size);
   }
   std::fprintf(stderr,
                "usage: vtas_ll_tool serve PORT [--echo|--sink] [--max-conns N]\n"
-               "       vtas_ll_tool connect IP PORT [--conns N] [--bytes B] [--echo] [--requests R --size S]\n");
+               "       vtas_ll_tool connect IP PORT [--conns N] [--bytes B] [--echo] [--requests R --size S]\n"
+               "       vtas_ll_tool connect IP PORT --handshakes H [--conns N] [--size S]\n");
   return 64;
 }

@@ -208,6 +208,24 @@ TEST_F(CoreFixture, RemovingAFlowIsAcknowledged) {
   EXPECT_EQ(r.flow_id, id);
 }
 
+TEST_F(CoreFixture, AFrameReadBesideAFlowRemovalStillReachesTheControlThread) {
+  // A connection closing while the next one's third ACK arrives (a connection-rate load):
+  // the removal's report and the frame are handled in one iteration. The frame used to be
+  // dropped because a report was waiting, holding the new connection up for ~400 ms.
+  uint32_t id = install();
+  push(CoreCommand{static_cast<uint8_t>(CommandType::kFlowRemove), 0, 0, id, 0, 0, nullptr, nullptr, 0, 0, {}});
+  inject(1, 1, tcp::kTcpAck, "", 8080);  // no flow: for conn
+  run(1);
+  EXPECT_EQ(core->counters().exception_drops, 0u);
+  CoreReport r;
+  ASSERT_TRUE(report_out.try_pop(r));
+  EXPECT_EQ(r.type, static_cast<uint8_t>(ReportType::kFlowReleased));  // in order
+  ASSERT_TRUE(report_out.try_pop(r));
+  EXPECT_EQ(r.type, static_cast<uint8_t>(ReportType::kPacket));
+  Packet p{r.data, r.length, 0, 0, 0, r.packet_native};
+  port.free_burst(&p, 1);
+}
+
 }  // namespace
 }  // namespace vtas::fastpath
 
