@@ -3,6 +3,8 @@
 // deterministic TestRunner, and an app speaking the raw attach protocol and writing its kout
 // ring directly, as a hostile app could. conn never answers (it is down or slow), so without
 // the bound the actor's list of requests to resend would grow with every request.
+// The same set-up checks that RemoveFlow / FlowQuery naming another connection than the one
+// now holding the flow id are refused (a stale conn record must not reset a new connection).
 #include <gtest/gtest.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -201,6 +203,47 @@ TEST_F(RequestBoundTest, TheBoundIsFreedWhenTheAppDetaches) {
   client_ = -1;
   ASSERT_TRUE(runner_->fire_fd(find_server_socket(dir_ + "/app.sock", false)));
   EXPECT_EQ(counter("unanswered_app_requests"), 0u);
+}
+
+TEST_F(RequestBoundTest, RequestsAboutAReusedFlowIdLeaveItsNewOwnerAlone) {
+  InstallFlow install;
+  install.set_app_id(app_id_);
+  install.set_context_id(0);
+  install.set_local_ip(0x0a000001);
+  install.set_remote_ip(0x0a000002);
+  install.set_local_port(80);
+  install.set_remote_port(40000);
+  install.set_remote_mac(std::string(6, '\x02'));
+  install.set_mss(1448);
+  runner_->deliver_request("conn", install);
+  ASSERT_FALSE(runner_->replies.empty());
+  ASSERT_TRUE(runner_->replies.back().flow_installed().ok()) << runner_->replies.back().DebugString();
+  const uint32_t flow = runner_->replies.back().flow_installed().flow_id();
+  auto query = [&](uint32_t remote_port) {
+    FlowQuery q;
+    q.set_flow_id(flow);
+    q.mutable_expect()->set_remote_ip(0x0a000002);
+    q.mutable_expect()->set_local_port(80);
+    q.mutable_expect()->set_remote_port(remote_port);
+    runner_->deliver_request("conn", q);
+    return runner_->replies.back().flow_info().ok();
+  };
+  EXPECT_TRUE(query(40000));
+  EXPECT_FALSE(query(39999)) << "an older connection's query: its flow is gone";
+  RemoveFlow stale;
+  stale.set_flow_id(flow);
+  stale.set_send_reset(true);
+  stale.mutable_expect()->set_remote_ip(0x0a000002);
+  stale.mutable_expect()->set_local_port(80);
+  stale.mutable_expect()->set_remote_port(39999);
+  runner_->deliver_request("conn", stale);
+  EXPECT_FALSE(runner_->replies.back().ack().ok());
+  EXPECT_EQ(counter("stale_flow_requests"), 2u);
+  EXPECT_TRUE(query(40000)) << "still installed";
+  RemoveFlow current = stale;
+  current.mutable_expect()->set_remote_port(40000);
+  runner_->deliver_request("conn", current);
+  EXPECT_TRUE(runner_->replies.back().ack().ok());
 }
 
 }  // namespace

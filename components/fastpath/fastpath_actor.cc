@@ -737,9 +737,29 @@ void FastPathActor::remove_flow(uint32_t flow_id, bool send_reset) {
   command(core, cmd);
 }
 
+namespace {
+
+// True when `fs` is the connection `expect` names, or `expect` names none.
+bool is_expected_flow(const abi::FlowState& fs, const FlowTuple& expect) {
+  if (expect.remote_port() == 0) return true;
+  return ntohl(fs.remote_ip) == expect.remote_ip() && ntohs(fs.local_port) == expect.local_port() &&
+         ntohs(fs.remote_port) == expect.remote_port();
+}
+
+}  // namespace
+
 void FastPathActor::handle_remove_flow(const RemoveFlow& m, const Incoming& in) {
   abi::FlowState* fs = flows_->flow(m.flow_id());
   supervisor::Ack ack;
+  if (fs && (fs->flags & abi::kFlowActive) && !is_expected_flow(*fs, m.expect())) {
+    // A stale request (its connection's flow went, the id was reused): the current owner is
+    // left alone, and so is its app (the notify speaks of a connection it already lost).
+    ++stale_flow_requests_;
+    ack.set_ok(false);
+    ack.set_error("flow " + std::to_string(m.flow_id()) + " belongs to another connection now");
+    if (in.header().kind() == MESSAGE_KIND_REQUEST) reply(in, ack);
+    return;
+  }
   if (!fs || !(fs->flags & abi::kFlowActive)) {
     ack.set_ok(false);
     ack.set_error("no active flow " + std::to_string(m.flow_id()));
@@ -747,7 +767,7 @@ void FastPathActor::handle_remove_flow(const RemoveFlow& m, const Incoming& in) 
     remove_flow(m.flow_id(), m.send_reset());
     ack.set_ok(true);
   }
-  if (m.has_notify()) post_notify(m.notify(), UINT32_MAX, 0);
+  if (m.has_notify() && (ack.ok() || !m.resend())) post_notify(m.notify(), UINT32_MAX, 0);
   if (in.header().kind() == MESSAGE_KIND_REQUEST) reply(in, ack);
 }
 
@@ -796,7 +816,12 @@ void FastPathActor::handle_app_notify(const AppNotify& m, const Incoming&) {
 
 void FastPathActor::handle_flow_query(const FlowQuery& m, const Incoming& in) {
   FlowInfo info;
-  if (abi::FlowState* fs = flows_->flow(m.flow_id())) {
+  abi::FlowState* fs = flows_->flow(m.flow_id());
+  if (fs && !is_expected_flow(*fs, m.expect())) {
+    ++stale_flow_requests_;
+    fs = nullptr;  // for the asker, its flow is gone
+  }
+  if (fs) {
     FlowLock lock(*fs);
     info.set_ok(fs->flags & abi::kFlowActive);
     info.set_flow_id(m.flow_id());
@@ -882,6 +907,7 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "frames_to_conn", frames_to_conn_);
   add_counter(report, "frames_to_arp", frames_to_arp_);
   add_counter(report, "frames_out_dropped", frames_dropped_);
+  add_counter(report, "stale_flow_requests", stale_flow_requests_);
   if (kernel_port_) {
     add_counter(report, "frames_to_kernel", frames_to_kernel_);
     add_counter(report, "frames_from_kernel", frames_from_kernel_);

@@ -137,6 +137,7 @@ class FastPathActor final : public Actor {
   std::vector<std::pair<uint32_t, abi::AppEvent>> kin_backlog_;  // (app<<16|ctx, event)
   bool dpdk_initialised_ = false;
   uint64_t frames_to_conn_ = 0, frames_to_arp_ = 0, frames_dropped_ = 0;
+  uint64_t stale_flow_requests_ = 0;  // RemoveFlow / FlowQuery for a reused flow id, ignored
 
   std::unique_ptr<Port> kernel_port_;
   int kernel_wakeup_fd_ = -1;

@@ -137,7 +137,8 @@ class ConnActor final : public Actor {
 
   // ---- installing flows (conn_install.cc) ----
   void send_install(Connection& conn);
-  void on_flow_installed(uint32_t conn_id, uint8_t attempt, const Envelope* response);
+  void on_flow_installed(uint32_t conn_id, uint8_t attempt, const fastpath::FlowTuple& tuple,
+                         const Envelope* response);
   void install_failed(Connection& conn, int status);
   std::string handshake_frame(const Connection& conn) const;
   FramePath path_of(const Connection& conn) const;
@@ -146,6 +147,8 @@ class ConnActor final : public Actor {
 
   // ---- close and TIME_WAIT (conn_close.cc) ----
   void close_connection(const AppRequestIn& request);
+  // True if one of `app_id`'s connections waits for its install's answer (flow id unknown).
+  bool installing_for_app(uint32_t app_id);
   void maybe_finish(Connection& conn);
   void query_for_time_wait(Connection& conn);
   void on_flow_info(uint32_t conn_id, const Envelope* response);
@@ -158,6 +161,9 @@ class ConnActor final : public Actor {
   void reconcile_flow(Connection& conn);
   void on_reconcile_answer(uint32_t conn_id, uint32_t flow_id, const Envelope* response);
   void remove_flow(Connection& conn, bool send_reset, int status);
+  // The RemoveFlow request of a connection remove_flow() marked (again after a restart).
+  void send_removal(Connection& conn, bool resend);
+  void on_flow_removed(uint32_t conn_id, const Envelope* response);
   // TIME_WAIT after an active close; with `linger`, the short entry of a passive close.
   void enter_time_wait(const Connection& conn, bool linger = false);
   void release_time_wait(const TimeWaitEntry& entry);
@@ -248,6 +254,10 @@ class ConnActor final : public Actor {
   void hold_backlog_frame(const FourTuple& tuple, const fastpath::PacketIn& packet);
   void adopt_backlog_frames(const Connection& conn);
 };
+
+// Fills the connection `r` is for into `expect` (RemoveFlow, FlowQuery): the fast path acts
+// only if the flow id still belongs to that connection.
+void expect_connection(const ConnRecord& r, fastpath::FlowTuple* expect);
 
 void register_actors(ActorRegistry& registry);
 

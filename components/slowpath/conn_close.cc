@@ -16,6 +16,12 @@
 
 namespace vtas::conn {
 
+void expect_connection(const ConnRecord& r, fastpath::FlowTuple* expect) {
+  expect->set_remote_ip(r.remote_ip);
+  expect->set_local_port(r.local_port);
+  expect->set_remote_port(r.remote_port);
+}
+
 void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incoming&) {
   ++counters_.flow_events;
   Connection* conn = conns_.find_flow(event.flow_id());
@@ -75,6 +81,7 @@ void ConnActor::reconcile_flow(Connection& conn) {
   ++counters_.flow_reconciles;
   fastpath::FlowQuery query;
   query.set_flow_id(flow_id);
+  expect_connection(conn.record, query.mutable_expect());
   request(
       config_.peers.fastpath, query,
       [this, conn_id, flow_id](const Envelope* response) {
@@ -87,7 +94,7 @@ void ConnActor::on_reconcile_answer(uint32_t conn_id, uint32_t flow_id, const En
   reconciling_.erase(conn_id);
   Connection* conn = conns_.find(conn_id);
   if (conn == nullptr || conn->record.flow_id != flow_id || conn->state() != ConnState::kClosing ||
-      conn->has(kConnFlowClosed) || conn->has(kConnFlowReset)) {
+      conn->has(kConnFlowClosed) || conn->has(kConnFlowReset) || conn->has(kConnRemoveSent)) {
     return;  // settled meanwhile
   }
   if (response == nullptr || !response->has_flow_info()) return;  // asked again next round
@@ -143,6 +150,15 @@ void ConnActor::close_connection(const AppRequestIn& request) {
     return;
   }
   Connection* conn = conns_.find_flow(request.flow_id());
+  if (conn == nullptr && installing_for_app(request.app_id())) {
+    // After a restart conn may not know a flow the app already has: the app heard ACCEPTED
+    // from the fast path, but the install's answer went to the previous incarnation and the
+    // repeated install is not answered yet. Not EBADF (the app would drop the connection and
+    // leave the flow behind): refused for now, the app asks again (libvtas does).
+    answer(request, AppNotify::TYPE_CONN_CLOSED, -ENOBUFS);
+    ++counters_.closes_deferred;
+    return;
+  }
   if (conn == nullptr || conn->record.app_id != request.app_id()) {
     answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
     return;
@@ -169,7 +185,16 @@ void ConnActor::close_connection(const AppRequestIn& request) {
   maybe_finish(*conn);
 }
 
+bool ConnActor::installing_for_app(uint32_t app_id) {
+  for (uint32_t id : conns_.ids_of_app(app_id)) {
+    const Connection* conn = conns_.find(id);
+    if (conn != nullptr && conn->state() == ConnState::kInstalling) return true;
+  }
+  return false;
+}
+
 void ConnActor::maybe_finish(Connection& conn) {
+  if (conn.has(kConnRemoveSent)) return;  // finished already, the removal is under way
   if (conn.has(kConnFlowReset)) {
     remove_flow(conn, /*send_reset=*/false, -ECONNRESET);
     return;
@@ -195,6 +220,7 @@ void ConnActor::query_for_time_wait(Connection& conn) {
   save(conn);
   fastpath::FlowQuery query;
   query.set_flow_id(conn.record.flow_id);
+  expect_connection(conn.record, query.mutable_expect());
   const uint32_t conn_id = conn.record.conn_id;
   request(
       config_.peers.fastpath, query,
@@ -204,7 +230,7 @@ void ConnActor::query_for_time_wait(Connection& conn) {
 
 void ConnActor::on_flow_info(uint32_t conn_id, const Envelope* response) {
   Connection* conn = conns_.find(conn_id);
-  if (conn == nullptr || !conn->has(kConnQuerySent)) return;
+  if (conn == nullptr || !conn->has(kConnQuerySent) || conn->has(kConnRemoveSent)) return;
   if (response != nullptr && response->has_flow_info() && response->flow_info().ok() &&
       response->flow_info().flow_id() == conn->record.flow_id) {
     conn->record.snd_nxt = response->flow_info().tx_next_seq();
@@ -256,9 +282,37 @@ void ConnActor::release_time_wait(const TimeWaitEntry& entry) {
 }
 
 void ConnActor::remove_flow(Connection& conn, bool send_reset, int status) {
+  if (conn.has(kConnRemoveSent)) return;  // under way
+  if (conn.has(kConnAppClosed) && conn.record.close_request_id != 0) {
+    RequestLogEntry* e = request_log_.find(
+        {conn.record.app_id, conn.record.close_context_id, conn.record.close_request_id});
+    if (e != nullptr) {
+      e->record.answered = 1;
+      e->record.notify_type = static_cast<uint8_t>(AppNotify::TYPE_CONN_CLOSED);
+      e->record.status = 0;
+      e->record.flow_id = conn.record.flow_id;
+      e->record.opaque = conn.record.opaque;
+      registry_->request_log().update(e->slot, e->record);
+    }
+  }
+  // The record stays until the fast path confirms (on_flow_removed): a RemoveFlow queued in
+  // ZeroMQ when conn is killed is lost, and without the record nothing would ever send it
+  // again (the flow would stay, and meet the peer's next connection on that port).
+  conn.set(kConnRemoveSent);
+  if (send_reset) conn.set(kConnRemoveReset);
+  if (status == -ECONNRESET) conn.set(kConnRemoveRefused);
+  conns_.set_state(conn, ConnState::kClosing);
+  save(conn);
+  send_removal(conn, /*resend=*/false);
+  ++counters_.flows_removed;
+}
+
+void ConnActor::send_removal(Connection& conn, bool resend) {
   fastpath::RemoveFlow remove;
   remove.set_flow_id(conn.record.flow_id);
-  remove.set_send_reset(send_reset);
+  remove.set_send_reset(conn.has(kConnRemoveReset));
+  remove.set_resend(resend);
+  expect_connection(conn.record, remove.mutable_expect());
   AppNotify* n = remove.mutable_notify();
   n->set_app_id(conn.record.app_id);
   n->set_type(AppNotify::TYPE_CONN_CLOSED);
@@ -275,24 +329,26 @@ void ConnActor::remove_flow(Connection& conn, bool send_reset, int status) {
     n->set_status(0);
   } else {
     n->set_context_id(conn.record.context_id);
-    n->set_status(status);
+    n->set_status(conn.has(kConnRemoveRefused) ? -ECONNRESET : 0);
   }
-  const uint32_t id = conn.record.conn_id;
-  if (conn.has(kConnAppClosed) && conn.record.close_request_id != 0) {
-    RequestLogEntry* e = request_log_.find(
-        {conn.record.app_id, conn.record.close_context_id, conn.record.close_request_id});
-    if (e != nullptr) {
-      e->record.answered = 1;
-      e->record.notify_type = static_cast<uint8_t>(AppNotify::TYPE_CONN_CLOSED);
-      e->record.status = 0;
-      e->record.flow_id = conn.record.flow_id;
-      e->record.opaque = conn.record.opaque;
-      registry_->request_log().update(e->slot, e->record);
-    }
+  const uint32_t conn_id = conn.record.conn_id;
+  request(
+      config_.peers.fastpath, remove,
+      [this, conn_id](const Envelope* response) { on_flow_removed(conn_id, response); },
+      config_.flow_query_timeout);
+}
+
+void ConnActor::on_flow_removed(uint32_t conn_id, const Envelope* response) {
+  Connection* conn = conns_.find(conn_id);
+  if (conn == nullptr || !conn->has(kConnRemoveSent)) return;
+  if (response == nullptr) {
+    // No answer (the fast path is busy or restarting): ask again; the fast path tells a
+    // repeated removal from the first (the app hears of the close once).
+    ++counters_.removal_retries;
+    send_removal(*conn, /*resend=*/true);
+    return;
   }
-  drop_connection(id);
-  send(config_.peers.fastpath, remove);
-  ++counters_.flows_removed;
+  drop_connection(conn_id);
 }
 
 void ConnActor::abort_for_detach(Connection& conn) {
@@ -315,6 +371,7 @@ void ConnActor::abort_for_detach(Connection& conn) {
   fastpath::RemoveFlow remove;
   remove.set_flow_id(conn.record.flow_id);
   remove.set_send_reset(!clean);
+  expect_connection(conn.record, remove.mutable_expect());
   ++counters_.aborts;
   drop_connection(conn.record.conn_id);
   send(config_.peers.fastpath, remove);

@@ -49,6 +49,8 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(install_failures);
   VTAS_CONN_COUNTER(install_retries);
   VTAS_CONN_COUNTER(flows_removed);
+  VTAS_CONN_COUNTER(removal_retries);
+  VTAS_CONN_COUNTER(closes_deferred);
   VTAS_CONN_COUNTER(flow_events);
   VTAS_CONN_COUNTER(flow_events_unknown);
   VTAS_CONN_COUNTER(closes);

@@ -53,6 +53,8 @@ struct ConnCounters {
   uint64_t install_failures = 0;
   uint64_t install_retries = 0;
   uint64_t flows_removed = 0;
+  uint64_t removal_retries = 0;  // RemoveFlow sent again (no answer, or after a restart)
+  uint64_t closes_deferred = 0;  // CONN_CLOSE for a flow still being installed: "ask again"
   uint64_t flow_events = 0;
   uint64_t flow_events_unknown = 0;
   // close

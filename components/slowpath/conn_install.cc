@@ -106,25 +106,30 @@ void ConnActor::send_install(Connection& conn) {
   ++counters_.installs_sent;
   const uint32_t conn_id = r.conn_id;
   const uint8_t attempt = conn.record.install_attempts;
+  fastpath::FlowTuple tuple;
+  expect_connection(r, &tuple);
   request(
       config_.peers.fastpath, install,
-      [this, conn_id, attempt](const Envelope* response) {
-        on_flow_installed(conn_id, attempt, response);
+      [this, conn_id, attempt, tuple](const Envelope* response) {
+        on_flow_installed(conn_id, attempt, tuple, response);
       },
       config_.install_timeout);
 }
 
-void ConnActor::on_flow_installed(uint32_t conn_id, uint8_t attempt, const Envelope* response) {
+void ConnActor::on_flow_installed(uint32_t conn_id, uint8_t attempt,
+                                  const fastpath::FlowTuple& tuple, const Envelope* response) {
   Connection* conn = conns_.find(conn_id);
   const bool ok = response != nullptr && response->has_flow_installed() &&
                   response->flow_installed().ok() && response->flow_installed().flow_id() != 0;
   if (conn == nullptr || conn->state() != ConnState::kInstalling ||
       conn->record.install_attempts != attempt) {
-    // Nobody wants this flow any more (its app detached meanwhile): take it out again.
+    // Nobody wants this flow any more (its app detached meanwhile): take it out again, if
+    // the id still names that connection.
     if (ok && conns_.find_flow(response->flow_installed().flow_id()) == nullptr) {
       fastpath::RemoveFlow remove;
       remove.set_flow_id(response->flow_installed().flow_id());
       remove.set_send_reset(true);
+      *remove.mutable_expect() = tuple;
       send(config_.peers.fastpath, remove);
       ++counters_.flows_removed;
     }

@@ -162,7 +162,11 @@ void ConnActor::restore(RegistryContents contents) {
   const uint64_t t = now_ns();
   for (const auto& [slot, r] : contents.time_wait) {
     std::string why = check_record(r, t, config_.time_wait);
-    if (why.empty() && conns_.find(tuple_of(r)) != nullptr) why = "tuple has a connection";
+    // Beside a connection whose removal is under way (written just before it): both stay.
+    const Connection* holder = conns_.find(tuple_of(r));
+    if (why.empty() && holder != nullptr && !holder->has(kConnRemoveSent)) {
+      why = "tuple has a connection";
+    }
     if (why.empty() && !time_wait_.add(r, slot)) why = "TIME_WAIT table full";
     if (!why.empty()) {
       drop("TIME_WAIT", why);
@@ -226,8 +230,17 @@ std::string ConnActor::restore_handshake(Listener& listener, const HandshakeReco
              : "the SYN-RECEIVED table is full";
 }
 
+namespace {
+// A graceful close normally ends within a few RTTs; one still waiting for the flow after this
+// long is asked about (reconcile_flow), at most this many per housekeeping round
+// (and at a restart).
+constexpr Nanos kReconcileAfter = std::chrono::seconds(2);
+constexpr uint32_t kReconcilesPerRound = 1024;
+}  // namespace
+
 void ConnActor::resume_in_flight_work() {
   const TimePoint t = now();
+  uint32_t reconciles = 0;
   // SYN-ACK retransmissions go on where they were (at once if their time passed meanwhile).
   half_open_.for_each([this, t](const HalfOpen& h) {
     arm_syn_ack_timer(h.syn.syn.tuple, h.generation, h.deadline > t ? h.deadline - t : Nanos(0));
@@ -250,24 +263,35 @@ void ConnActor::resume_in_flight_work() {
         conn->record.install_attempts = 0;
         send_install(*conn);
         break;
-      case ConnState::kClosing:
+      case ConnState::kClosing: {
+        if (conn->has(kConnRemoveSent)) {
+          // Its RemoveFlow may have died queued in the previous incarnation: send it again.
+          ++counters_.removal_retries;
+          send_removal(*conn, /*resend=*/true);
+          break;
+        }
         // A FlowQuery in flight died with the previous incarnation: ask again.
         conn->record.flags &= ~uint32_t{kConnQuerySent};
+        const uint32_t conn_id = conn->record.conn_id;
         maybe_finish(*conn);
+        // FlowEvents the fast path sent while we were down are lost: ask about the flow now
+        // rather than after housekeeping's 2 s. Meanwhile the peer may already reuse the
+        // port (Linux reuses its TIME_WAIT ports after 1 s) and meet the old flow.
+        conn = conns_.find(conn_id);
+        if (conn != nullptr && conn->state() == ConnState::kClosing && conn->record.flow_id != 0 &&
+            !conn->has(kConnFlowClosed) && !conn->has(kConnFlowReset) &&
+            reconciles < kReconcilesPerRound) {
+          ++reconciles;
+          reconcile_flow(*conn);
+        }
         break;
+      }
       case ConnState::kEstablished:
       case ConnState::kFree:
         break;
     }
   }
 }
-
-namespace {
-// A graceful close normally ends within a few RTTs; one still waiting for the flow after this
-// long is asked about (reconcile_flow), at most this many per housekeeping round.
-constexpr Nanos kReconcileAfter = std::chrono::seconds(2);
-constexpr uint32_t kReconcilesPerRound = 1024;
-}  // namespace
 
 void ConnActor::housekeeping() {
   const TimePoint t = now();
@@ -293,7 +317,7 @@ void ConnActor::housekeeping() {
     // A graceful close the app asked for, still waiting for the flow to finish.
     const bool close_waits = conn->state() == ConnState::kClosing && conn->has(kConnAppClosed) &&
                              !conn->has(kConnFlowClosed) && !conn->has(kConnFlowReset) &&
-                             deadline != 0;
+                             !conn->has(kConnRemoveSent) && deadline != 0;
     if (!close_waits) continue;
     if (deadline <= t_ns) {
       ++counters_.close_timeouts;

@@ -116,6 +116,11 @@ inline constexpr uint32_t kConnAbort = 1u << 10;  // CONN_CLOSE with the reset f
 inline constexpr uint32_t kConnEphemeralPort = 1u << 11;  // local_port is an ephemeral one
 inline constexpr uint32_t kConnQuerySent = 1u << 12;      // FlowQuery for TIME_WAIT under way
 inline constexpr uint32_t kConnSeqsKnown = 1u << 13;      // snd_nxt / rcv_nxt from FlowInfo
+// RemoveFlow sent, not yet acknowledged: the record stays (and is sent again after a restart)
+// until the fast path confirms, so a kill cannot lose the removal and leak the flow.
+inline constexpr uint32_t kConnRemoveSent = 1u << 15;
+inline constexpr uint32_t kConnRemoveReset = 1u << 16;   // ... with send_reset
+inline constexpr uint32_t kConnRemoveRefused = 1u << 17; // ... telling the app ECONNRESET
 
 struct ConnRecord {
   uint32_t conn_id;

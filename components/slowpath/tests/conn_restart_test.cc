@@ -35,6 +35,7 @@ TEST(ConnRestart, ListenersAcceptsAndTimeWaitSurvive) {
   info.set_tx_next_seq(7001);
   info.set_rx_next_seq(3001);
   h->runner->respond(h->envelopes(Envelope::kFlowQuery).back(), info);
+  h->ack_removals();
   ASSERT_EQ(h->actor->time_wait().size(), 1u);
 
   auto h2 = restart(dir, *h);
@@ -75,6 +76,33 @@ TEST(ConnRestart, ListenersAcceptsAndTimeWaitSurvive) {
   const uint32_t l3 = h2->open_listener(9090, 30);
   EXPECT_GT(l3, l);
   EXPECT_GT(l3, h->listener_80);
+}
+
+TEST(ConnRestart, ARemovalNotConfirmedBeforeTheKillIsSentAgain) {
+  // RemoveFlow is queued in ZeroMQ when conn dies: it may never have left. The record stays
+  // until the fast path confirms, so the next incarnation sends it again (marked as a
+  // repeat: the fast path tells the app only if this one removes the flow).
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->establish_passive(11);
+  h->close(11, 20);
+  h->flow_event(11, FlowEvent::KIND_RX_FIN);
+  h->flow_event(11, FlowEvent::KIND_CLOSED);  // passive close: linger, then removal
+  ASSERT_EQ(h->removes().size(), 1u);
+  EXPECT_FALSE(h->removes()[0].resend());
+
+  auto h2 = restart(dir, *h);
+  EXPECT_EQ(h2->actor->counters().registry_dropped, 0u);
+  EXPECT_EQ(h2->actor->time_wait().size(), 1u) << "the linger entry written beside it stays";
+  auto removes = h2->removes();
+  ASSERT_EQ(removes.size(), 1u);
+  EXPECT_TRUE(removes[0].resend());
+  EXPECT_EQ(removes[0].flow_id(), 11u);
+  EXPECT_EQ(removes[0].notify().request_id(), 20u);
+  EXPECT_EQ(h2->actor->connections().size(), 1u);
+  h2->ack_removals();
+  EXPECT_EQ(h2->actor->connections().size(), 0u);
 }
 
 TEST(ConnRestart, FirstIncarnationStartsFresh) {
@@ -156,6 +184,29 @@ TEST(ConnRestart, InstallInFlightIsSentAgain) {
   h2->flow_event(31, FlowEvent::KIND_RESET);
   ASSERT_EQ(h2->removes().size(), 1u);
   EXPECT_EQ(h2->removes()[0].notify().opaque(), 0xc1u);
+}
+
+TEST(ConnRestart, ACloseBeforeTheRepeatedInstallIsAnsweredIsRefusedForNow) {
+  // The app has its flow (the fast path installed it and told the app) but the answer went
+  // to the killed incarnation: the new one does not know the flow id until its repeated
+  // install is answered. A close meanwhile gets "ask again", not EBADF.
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  const uint32_t l = h->open_listener(80, 1);
+  h->accept(l, 0xc1, 2);
+  h->handshake(PeerSegment{});
+  auto h2 = restart(dir, *h);
+  h2->close(31, 40);
+  EXPECT_EQ(h2->last_notify().type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(h2->last_notify().status(), -ENOBUFS);
+  EXPECT_EQ(h2->actor->counters().closes_deferred, 1u);
+  h2->respond_installed(h2->install_requests()[0], 31);
+  h2->close(31, 41);  // libvtas asks again
+  EXPECT_EQ(h2->actor->connections().count(ConnState::kClosing), 1u);
+  // With nothing being installed, an unknown flow is EBADF as before.
+  h2->close(77, 42);
+  EXPECT_EQ(h2->last_notify().status(), -EBADF);
 }
 
 TEST(ConnRestart, RelayedRequestsAreNotExecutedTwice) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -255,6 +256,16 @@ class Harness {
     return notes_.back();
   }
   void clear() { runner->sent.clear(); }
+  // The fast path confirms every RemoveFlow conn sent so far (conn keeps a connection's
+  // record until then).
+  void ack_removals() {
+    for (const auto& e : envelopes(Envelope::kRemoveFlow)) {
+      if (!acked_removals_.insert(e.header().correlation_id()).second) continue;
+      supervisor::Ack ack;
+      ack.set_ok(true);
+      runner->respond(e, ack);
+    }
+  }
 
   // Listens on `port` and returns the listener id from LISTEN_OPENED.
   uint32_t open_listener(uint16_t port, uint32_t request_id, uint32_t backlog = 16,
@@ -325,6 +336,7 @@ class Harness {
 
  private:
   std::vector<fastpath::AppNotify> notes_;
+  std::set<uint64_t> acked_removals_;
 };
 
 // A second incarnation of `before`'s conn on the same registry, `downtime` later. The first
