@@ -95,10 +95,12 @@ def tcp_section(outputs, img_dir):
     # Per run: {(workload, setup): {column: value}}; cells are "best / median" of one repeat.
     merged = tables.merge_runs([tables.keyed(tables.first_table(o), 2, last_number=True) for o in outputs])
     cols = ["requests/s", "p50 us", "p99 us", "p99.9 us", "CPU us/request", "Gbit/s"]
-    lines = ["## TCP: RPC echo and bulk (bench/tcp_bench.py)", "",
+    lines = ["## TCP: RPC echo, bulk and connection rate (bench/tcp_bench.py)", "",
              "Stack to stack: vtas client and server over net_memif vs Linux over a veth pair. "
              "Interoperation: Linux client to a vtas server on net_af_packet (the embedded default). "
-             "Servers pinned to CPU 0, clients to CPU 1.", "",
+             "Servers pinned to CPU 0, clients to CPU 1. The connection-rate workload opens a new "
+             "connection per 64-byte request (16 at a time) and closes it from the client; its "
+             "latency columns are connect-to-response times.", "",
              "| workload | setup | " + " | ".join(cols) + " |", "|---|---|" + "---:|" * len(cols)]
     for (workload, setup), values in merged.items():
         cells = [tables.fmt_spread(values.get(c)) for c in cols]
