@@ -12,7 +12,7 @@ CPU per request from /proc/stat), bulk transfer (Gbit/s), and connections per se
 connection for each 64-byte request, closed by the client; latency from connect to response). Sides are pinned: servers on
 CPU 0, clients on CPU 1 (both CPUs of this machine). Every cell is min / median of --repeats.
 
-  bench/tcp_bench.py [--build DIR] [--repeats 3] [--quick]
+  bench/tcp_bench.py [--build DIR] [--repeats 3] [--quick] [--only SETUP] [--workload LABEL]
 """
 import argparse
 import os
@@ -171,7 +171,7 @@ WORKLOADS = [  # (label, client arguments, kind)
 ]
 
 
-def measure(setups, stop, build, repeats, quick):
+def measure(setups, stop, build, repeats, quick, workload_filter=None):
     """setups: name -> (start its vtas instances, run one workload); stop() ends the instances."""
     tool_v = os.path.join(build, "bin", "vtas_ll_tool")
     tool_k = os.path.join(build, "bin", "kernel_tcp_tool")
@@ -179,6 +179,8 @@ def measure(setups, stop, build, repeats, quick):
     for name, (start, setup) in setups.items():
         start()
         for label, args, kind in WORKLOADS:
+            if workload_filter and workload_filter not in label:
+                continue
             if quick:
                 args = (args.replace("20000", "5000").replace("100000", "20000")
                         .replace("268435456", "67108864").replace("--handshakes 5000", "--handshakes 1000"))
@@ -208,6 +210,8 @@ def main():
     p.add_argument("--quick", action="store_true", help="smaller workloads")
     p.add_argument("--only", help="measure only the setups whose name contains this text "
                    "(e.g. memif, af_packet); the ratio table then needs linux-linux too")
+    p.add_argument("--workload", help="measure only the workloads whose label contains this text "
+                   "(e.g. RPC, bulk, connections)")
     a = p.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root (namespaces, DPDK)")
@@ -272,7 +276,7 @@ def main():
                   "linux->vtas (af_packet)": (start_interop, interop_setup)}
         if a.only:
             setups = {k: v for k, v in setups.items() if a.only in k}
-        results = measure(setups, stop_vtas, a.build, a.repeats, a.quick)
+        results = measure(setups, stop_vtas, a.build, a.repeats, a.quick, a.workload)
     finally:
         for c in reversed(cleanup):
             c()
