@@ -258,6 +258,8 @@ class ConnActor final : public Actor {
 // Fills the connection `r` is for into `expect` (RemoveFlow, FlowQuery): the fast path acts
 // only if the flow id still belongs to that connection.
 void expect_connection(const ConnRecord& r, fastpath::FlowTuple* expect);
+// The FlowQuery about `r`'s flow (naming its connection).
+fastpath::FlowQuery flow_query_for(const ConnRecord& r);
 
 void register_actors(ActorRegistry& registry);
 

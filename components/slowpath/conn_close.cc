@@ -22,6 +22,13 @@ void expect_connection(const ConnRecord& r, fastpath::FlowTuple* expect) {
   expect->set_remote_port(r.remote_port);
 }
 
+fastpath::FlowQuery flow_query_for(const ConnRecord& r) {
+  fastpath::FlowQuery query;
+  query.set_flow_id(r.flow_id);
+  expect_connection(r, query.mutable_expect());
+  return query;
+}
+
 void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incoming&) {
   ++counters_.flow_events;
   Connection* conn = conns_.find_flow(event.flow_id());
@@ -79,11 +86,8 @@ void ConnActor::reconcile_flow(Connection& conn) {
   const uint32_t flow_id = conn.record.flow_id;
   if (!reconciling_.insert(conn_id).second) return;
   ++counters_.flow_reconciles;
-  fastpath::FlowQuery query;
-  query.set_flow_id(flow_id);
-  expect_connection(conn.record, query.mutable_expect());
   request(
-      config_.peers.fastpath, query,
+      config_.peers.fastpath, flow_query_for(conn.record),
       [this, conn_id, flow_id](const Envelope* response) {
         on_reconcile_answer(conn_id, flow_id, response);
       },
@@ -218,12 +222,9 @@ void ConnActor::maybe_finish(Connection& conn) {
 void ConnActor::query_for_time_wait(Connection& conn) {
   conn.set(kConnQuerySent);
   save(conn);
-  fastpath::FlowQuery query;
-  query.set_flow_id(conn.record.flow_id);
-  expect_connection(conn.record, query.mutable_expect());
   const uint32_t conn_id = conn.record.conn_id;
   request(
-      config_.peers.fastpath, query,
+      config_.peers.fastpath, flow_query_for(conn.record),
       [this, conn_id](const Envelope* response) { on_flow_info(conn_id, response); },
       config_.flow_query_timeout);
 }
