@@ -160,7 +160,9 @@ class ConnActor final : public Actor {
   // close_timeout resets the peer.
   void reconcile_flow(Connection& conn);
   void on_reconcile_answer(uint32_t conn_id, uint32_t flow_id, const Envelope* response);
-  void remove_flow(Connection& conn, bool send_reset, int status);
+  // Takes the connection's flow out of the fast path (with a RST when `send_reset`) and tells
+  // the app: the answer to its CONN_CLOSE, or ECONNRESET when the peer reset the flow.
+  void remove_flow(Connection& conn, bool send_reset);
   // The RemoveFlow request of a connection remove_flow() marked (again after a restart).
   void send_removal(Connection& conn, bool resend);
   void on_flow_removed(uint32_t conn_id, const Envelope* response);

@@ -180,7 +180,7 @@ void ConnActor::close_connection(const AppRequestIn& request) {
     conn->set(kConnAbort);
     save(*conn);
     record_deferred(request);
-    remove_flow(*conn, /*send_reset=*/true, 0);
+    remove_flow(*conn, /*send_reset=*/true);
     return;
   }
   conn->record.deadline_ns = now_ns() + static_cast<uint64_t>(config_.close_timeout.count());
@@ -200,7 +200,7 @@ bool ConnActor::installing_for_app(uint32_t app_id) {
 void ConnActor::maybe_finish(Connection& conn) {
   if (conn.has(kConnRemoveSent)) return;  // finished already, the removal is under way
   if (conn.has(kConnFlowReset)) {
-    remove_flow(conn, /*send_reset=*/false, -ECONNRESET);
+    remove_flow(conn, /*send_reset=*/false);
     return;
   }
   if (!conn.has(kConnFlowClosed) || !conn.has(kConnAppClosed)) {
@@ -216,7 +216,7 @@ void ConnActor::maybe_finish(Connection& conn) {
   // peer's ACK of it reached us) would otherwise meet "no connection" and get a RST, which
   // also cuts the peer's TIME_WAIT short.
   enter_time_wait(conn, /*linger=*/true);
-  remove_flow(conn, /*send_reset=*/false, 0);
+  remove_flow(conn, /*send_reset=*/false);
 }
 
 void ConnActor::query_for_time_wait(Connection& conn) {
@@ -240,7 +240,7 @@ void ConnActor::on_flow_info(uint32_t conn_id, const Envelope* response) {
   }
   // Without an answer the TIME_WAIT entry derives its answers from the peer's segments.
   enter_time_wait(*conn);
-  remove_flow(*conn, /*send_reset=*/false, 0);
+  remove_flow(*conn, /*send_reset=*/false);
 }
 
 void ConnActor::enter_time_wait(const Connection& conn, bool linger) {
@@ -282,7 +282,7 @@ void ConnActor::release_time_wait(const TimeWaitEntry& entry) {
   registry_->time_wait().erase(entry.slot);
 }
 
-void ConnActor::remove_flow(Connection& conn, bool send_reset, int status) {
+void ConnActor::remove_flow(Connection& conn, bool send_reset) {
   if (conn.has(kConnRemoveSent)) return;  // under way
   if (conn.has(kConnAppClosed) && conn.record.close_request_id != 0) {
     RequestLogEntry* e = request_log_.find(
@@ -301,7 +301,6 @@ void ConnActor::remove_flow(Connection& conn, bool send_reset, int status) {
   // again (the flow would stay, and meet the peer's next connection on that port).
   conn.set(kConnRemoveSent);
   if (send_reset) conn.set(kConnRemoveReset);
-  if (status == -ECONNRESET) conn.set(kConnRemoveRefused);
   conns_.set_state(conn, ConnState::kClosing);
   save(conn);
   send_removal(conn, /*resend=*/false);
@@ -330,7 +329,7 @@ void ConnActor::send_removal(Connection& conn, bool resend) {
     n->set_status(0);
   } else {
     n->set_context_id(conn.record.context_id);
-    n->set_status(conn.has(kConnRemoveRefused) ? -ECONNRESET : 0);
+    n->set_status(conn.has(kConnFlowReset) ? -ECONNRESET : 0);
   }
   const uint32_t conn_id = conn.record.conn_id;
   request(

@@ -326,7 +326,7 @@ void ConnActor::housekeeping() {
                    to_string(tuple_of(conn->record)),
                    std::chrono::duration_cast<std::chrono::seconds>(config_.close_timeout).count());
       }
-      remove_flow(*conn, /*send_reset=*/true, 0);
+      remove_flow(*conn, /*send_reset=*/true);
     } else if (deadline - static_cast<uint64_t>(config_.close_timeout.count()) +
                        static_cast<uint64_t>(kReconcileAfter.count()) <= t_ns &&
                reconciles < kReconcilesPerRound) {

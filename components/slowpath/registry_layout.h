@@ -120,7 +120,6 @@ inline constexpr uint32_t kConnSeqsKnown = 1u << 13;      // snd_nxt / rcv_nxt f
 // until the fast path confirms, so a kill cannot lose the removal and leak the flow.
 inline constexpr uint32_t kConnRemoveSent = 1u << 15;
 inline constexpr uint32_t kConnRemoveReset = 1u << 16;   // ... with send_reset
-inline constexpr uint32_t kConnRemoveRefused = 1u << 17; // ... telling the app ECONNRESET
 
 struct ConnRecord {
   uint32_t conn_id;
