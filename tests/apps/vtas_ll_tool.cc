@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/apps/latency_summary.h"
 #include "tests/apps/sha256.h"
 #include "vtas/tas_ll.h"
 
@@ -344,13 +345,7 @@ int connect_and_send(uint32_t ip, uint16_t port, int conns, uint64_t bytes, bool
   }
   std::printf("summary conns=%d failed=%d seconds=%.3f gbit_per_s=%.3f\n", conns, failed, seconds,
               static_cast<double>(total) * 8 / seconds / 1e9);
-  if (!rtts.empty()) {
-    std::sort(rtts.begin(), rtts.end());
-    std::printf("requests=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f\n", rtts.size(),
-                static_cast<double>(rtts.size()) / seconds, rtts[rtts.size() / 2] / 1e3,
-                rtts[std::min(rtts.size() - 1, rtts.size() * 99 / 100)] / 1e3,
-                rtts[std::min(rtts.size() - 1, rtts.size() * 999 / 1000)] / 1e3);
-  }
+  vtas::testing::print_latency_summary(rtts, seconds);
   return failed == 0 && !g_stop ? 0 : 1;
 }
 
@@ -453,14 +448,7 @@ int connect_rate(uint32_t ip, uint16_t port, int conns, uint64_t total, size_t s
   }
   const double seconds = static_cast<double>(now_ns() - start) / 1e9;
   std::printf("summary conns=%d failed=%d seconds=%.3f\n", conns, failed, seconds);
-  if (!latencies.empty()) {
-    std::sort(latencies.begin(), latencies.end());
-    const size_t m = latencies.size();
-    std::printf("requests=%zu per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f\n", m,
-                static_cast<double>(m) / seconds, latencies[m / 2] / 1e3,
-                latencies[std::min(m - 1, m * 99 / 100)] / 1e3,
-                latencies[std::min(m - 1, m * 999 / 1000)] / 1e3);
-  }
+  vtas::testing::print_latency_summary(latencies, seconds);
   return failed == 0 && !g_stop ? 0 : 1;
 }
 
