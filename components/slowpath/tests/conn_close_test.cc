@@ -255,6 +255,16 @@ TEST(ConnClose, PeerThatNeverFinishesIsResetAfterTheCloseTimeout) {
 }
 
 // Advances the clock in 100 ms steps (at most 4 s) until conn sent a FlowQuery; returns them.
+// What the fast path answers for a flow whose FINs both went through (the events were lost).
+fastpath::FlowInfo both_fins_done(uint32_t flow_id) {
+  fastpath::FlowInfo info;
+  info.set_ok(true);
+  info.set_flow_id(flow_id);
+  info.set_flags(vtas::abi::kFlowActive | vtas::abi::kFlowTxFin | vtas::abi::kFlowTxFinSent |
+                 vtas::abi::kFlowTxFinAcked | vtas::abi::kFlowRxFin);
+  return info;
+}
+
 std::vector<Envelope> advance_until_flow_query(Harness& h) {
   for (int i = 0; i < 40 && h.envelopes(Envelope::kFlowQuery).empty(); ++i) {
     h.runner->advance(std::chrono::milliseconds(100));
@@ -278,11 +288,7 @@ TEST(ConnClose, AFlowEventLostDuringARestartIsRecoveredFromTheFlow) {
   ASSERT_EQ(queries.size(), 1u);
   EXPECT_EQ(queries[0].flow_query().flow_id(), kFlow);
   EXPECT_EQ(h.actor->counters().flow_reconciles, 1u);
-  fastpath::FlowInfo info;
-  info.set_ok(true);
-  info.set_flow_id(kFlow);
-  info.set_flags(vtas::abi::kFlowActive | vtas::abi::kFlowTxFin | vtas::abi::kFlowTxFinSent |
-                 vtas::abi::kFlowTxFinAcked | vtas::abi::kFlowRxFin);
+  fastpath::FlowInfo info = both_fins_done(kFlow);
   info.set_tx_next_seq(7001);
   info.set_rx_next_seq(3001);
   h.runner->respond(queries[0], info);
@@ -314,11 +320,7 @@ TEST(ConnClose, AClosingConnectionIsReconciledRightAfterARestart) {
   // It names the connection: if the id was reused meanwhile, the fast path says "no flow".
   EXPECT_EQ(queries[0].flow_query().expect().remote_port(), 40000u);
   EXPECT_EQ(queries[0].flow_query().expect().local_port(), 80u);
-  fastpath::FlowInfo info;
-  info.set_ok(true);
-  info.set_flow_id(kFlow);
-  info.set_flags(vtas::abi::kFlowActive | vtas::abi::kFlowTxFin | vtas::abi::kFlowTxFinSent |
-                 vtas::abi::kFlowTxFinAcked | vtas::abi::kFlowRxFin);
+  fastpath::FlowInfo info = both_fins_done(kFlow);
   h2->runner->respond(queries[0], info);
   EXPECT_EQ(h2->actor->counters().flow_events_recovered, 1u);
   respond_flow_info(*h2, kFlow, 7001, 3001);
