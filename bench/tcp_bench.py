@@ -9,8 +9,9 @@
       Linux client (namespace) -> Linux server (namespace), same veth setup
 Workloads: 64-byte request/response with 1 and 32 connections (requests/s, p50/p99/p99.9,
 CPU per request from /proc/stat), bulk transfer (Gbit/s), and connections per second (a new
-connection for each 64-byte request, closed by the client; latency from connect to response). Sides are pinned: servers on
-CPU 0, clients on CPU 1 (both CPUs of this machine). Every cell is min / median of --repeats.
+connection for each 64-byte request, closed by the client; latency from connect to response).
+Sides are pinned: servers on CPU 0, clients on CPU 1 (both CPUs of this machine). Every cell
+is min / median of --repeats.
 
   bench/tcp_bench.py [--build DIR] [--repeats 3] [--quick] [--only SETUP] [--workload LABEL]
 """
