@@ -334,22 +334,27 @@ bool ConnActor::duplicate_request(const AppRequestIn& request) {
     return true;
   }
   auto restored = restored_requests_.find(key);
-  if (restored != restored_requests_.end()) {
-    // The previous incarnation executed it but died before logging it.
-    ++counters_.app_requests_duplicate;
-    if (request.type() == AppRequestIn::TYPE_LISTEN_OPEN && restored->second != 0) {
-      if (const Listener* l = listeners_.find(restored->second)) {
-        AppNotify n;
-        n.set_listener_id(l->record.listener_id);
-        n.set_local_ip(l->record.local_ip);
-        n.set_local_port(l->record.local_port);
-        answer(request, AppNotify::TYPE_LISTEN_OPENED, 0, &n);
-      }
-    }
-    restored_requests_.erase(restored);
-    return true;
+  if (restored == restored_requests_.end()) return false;
+  // The previous incarnation executed it (its listener, accept or connection is in the
+  // registry) but its log entry is gone: it died before writing it, or the entry was evicted
+  // while the request was still pending (an accept can wait for minutes). Log it now, so that
+  // every further copy is recognised too: after a restart the fast path's resend and a copy
+  // ZeroMQ held for the new incarnation can both arrive.
+  ++counters_.app_requests_duplicate;
+  const Listener* l = request.type() == AppRequestIn::TYPE_LISTEN_OPEN && restored->second != 0
+                          ? listeners_.find(restored->second)
+                          : nullptr;
+  restored_requests_.erase(restored);
+  if (l != nullptr) {
+    AppNotify n;
+    n.set_listener_id(l->record.listener_id);
+    n.set_local_ip(l->record.local_ip);
+    n.set_local_port(l->record.local_port);
+    answer(request, AppNotify::TYPE_LISTEN_OPENED, 0, &n);  // logs the answer
+  } else {
+    record_deferred(request);
   }
-  return false;
+  return true;
 }
 
 void ConnActor::store_request_log(const RequestLogRecord& record) {

@@ -338,5 +338,38 @@ TEST(ConnRestartWindow, RequestExecutedButNotLoggedIsNotRunAgain) {
   EXPECT_EQ(h2.actor->counters().app_requests_duplicate, 1u);
 }
 
+
+TEST(ConnRestartWindow, APendingAcceptWhoseLogEntryWasEvictedIsPostedOnceWhateverTheCopies) {
+  // An accept waits long; meanwhile other requests push its log entry out (seen under
+  // connection churn). After a restart the fast path relays it again, and ZeroMQ may deliver
+  // the copy it held for the new incarnation as well: a second accept with the same
+  // connection object would hand two connections to one flextcp_connection, and one of them
+  // would never be read.
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->listen(80, 1);
+  const uint32_t l = h->last_notify().listener_id();
+  h->accept(l, 0xd1, 2);
+  h->actor.reset();
+  {
+    auto r =
+        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
+                           ConnRegistry::Mode::kResume);
+    ASSERT_TRUE(r);
+    for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
+  }
+  auto h2 = restart(dir, *h);
+  for (int copy = 0; copy < 3; ++copy) h2->accept(l, 0xd1, 2);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 1u);
+  EXPECT_EQ(h2->actor->counters().app_requests_duplicate, 3u);
+  // The accept still works, once.
+  PeerSegment syn;
+  syn.src_port = 40001;
+  h2->handshake(syn);
+  EXPECT_EQ(h2->actor->connections().count(ConnState::kInstalling), 1u);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 0u);
+}
+
 }  // namespace
 }  // namespace vtas::conn
