@@ -31,6 +31,7 @@ int cores_command(const char*, const char* params, rte_tel_data* d) {
   rte_tel_data_add_dict_u64(d, "retransmits", c.retransmits);
   rte_tel_data_add_dict_u64(d, "sleeps", c.sleeps);
   rte_tel_data_add_dict_u64(d, "app_bad_bumps", c.app_bad_bumps);
+  rte_tel_data_add_dict_u64(d, "challenge_acks", c.challenge_acks);
   rte_tel_data_add_dict_u64(d, "busy_ns", c.busy_cycles);
   rte_tel_data_add_dict_u64(d, "loop_ns", c.loop_cycles);
   return 0;

@@ -337,6 +337,9 @@ void FastPathCore::handle_frame(Packet& packet) {
   }
   if (out.tx_newly_sendable || out.went_back_n) ready_flow(flow_id, fs);
   if (out.went_back_n) counters_->retransmits++;
+  if (out.drop == tcp::DropReason::kSynChallenged || out.drop == tcp::DropReason::kRstChallenged) {
+    counters_->challenge_acks++;
+  }
   if (out.to_slow_path) {
     to_control(packet, flow_id, fs.flow_group);
     return;

@@ -931,7 +931,7 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   table->set_name("cores");
   for (const char* col : {"core", "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "exceptions",
                           "exception_drops", "rx_bad", "acks", "retransmits", "sleeps", "bad_app_bumps",
-                          "bumps_parked", "steered", "steer_drops"}) {
+                          "bumps_parked", "steered", "steer_drops", "challenge_acks"}) {
     table->add_columns(col);
   }
   for (uint32_t c = 0; c < cores_.size(); ++c) {
@@ -939,7 +939,7 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     auto* row = table->add_rows();
     for (uint64_t v : {uint64_t{c}, k.rx_packets, k.rx_bytes, k.tx_packets, k.tx_bytes, k.exceptions,
                        k.exception_drops, k.rx_bad, k.acks_sent, k.retransmits, k.sleeps, k.app_bad_bumps,
-                       k.bumps_parked, k.steered, k.steer_drops}) {
+                       k.bumps_parked, k.steered, k.steer_drops, k.challenge_acks}) {
       row->add_cells(std::to_string(v));
     }
   }

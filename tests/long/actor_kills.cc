@@ -44,14 +44,18 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
   slow_path_actor_options_ = "backoff { reset_after_ms: 20 }";
   start_direct();
   if (HasFatalFailure()) return records;
-  // Count RSTs the Linux side sends or receives: there must be none.
+  // Count RSTs the Linux side sends or receives: there must be none. Each is also logged
+  // (tuple, sequence numbers) to the kernel log when net.netfilter.nf_log_all_netns is 1.
   const int nft = std::system(
       ("ip netns exec " + peer_ns() +
        " nft -f - <<'EOF'\n"
        "table inet vtlongrst {\n"
-       "  counter rsts { }\n"
-       "  chain in { type filter hook input priority 0; tcp flags rst counter name rsts; }\n"
-       "  chain out { type filter hook output priority 0; tcp flags rst counter name rsts; }\n"
+       "  counter rsts_in { }\n"
+       "  counter rsts_out { }\n"
+       "  chain in { type filter hook input priority 0; tcp flags rst counter name rsts_in"
+       " log prefix \"vtlongrst-in \" flags all; }\n"
+       "  chain out { type filter hook output priority 0; tcp flags rst counter name rsts_out"
+       " log prefix \"vtlongrst-out \" flags all; }\n"
        "}\nEOF")
           .c_str());
   EXPECT_EQ(nft, 0) << "nft rule for the RST counter";
@@ -201,9 +205,13 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
             << " connections), vtas senders=" << send.exit_codes.size() << "\n";
   EXPECT_GE(echo.exit_codes.size() + send.exit_codes.size(), 2u);
 
-  const auto rsts =
-      direct_->run_in_peer({"/usr/sbin/nft", "list", "counter", "inet", "vtlongrst", "rsts"});
-  EXPECT_NE(rsts.out.find("packets 0 "), std::string::npos) << "RSTs on the wire: " << rsts.out;
+  // Which way a RST went tells whose it was: "in" came from vtas, "out" from Linux.
+  for (const char* counter : {"rsts_in", "rsts_out"}) {
+    const auto rsts =
+        direct_->run_in_peer({"/usr/sbin/nft", "list", "counter", "inet", "vtlongrst", counter});
+    EXPECT_NE(rsts.out.find("packets 0 "), std::string::npos)
+        << "RSTs on the wire (" << counter << ", seen from the Linux side): " << rsts.out;
+  }
   return records;
 }
 

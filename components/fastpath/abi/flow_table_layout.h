@@ -77,7 +77,8 @@ struct alignas(64) CoreCounters {
   uint64_t steered;           // frames handed to the core that owns their flow
   uint64_t steer_drops;       // never expected: that core's steering ring was full
   uint64_t bumps_parked;      // app bumps that overtook an older one on another core's ring
-  uint64_t spare[7];
+  uint64_t challenge_acks;    // RFC 5961 challenge ACKs answering a SYN or an in-window RST
+  uint64_t spare[6];
 };
 static_assert(sizeof(CoreCounters) == 192);
 
