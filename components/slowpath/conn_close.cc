@@ -348,6 +348,9 @@ void ConnActor::on_flow_removed(uint32_t conn_id, const Envelope* response) {
     send_removal(*conn, /*resend=*/true);
     return;
   }
+  // A SYN that reused the tuple while the removal was under way goes back to the fast path,
+  // which has no flow for it now: it comes back to us as a connection request.
+  release_held_frames(conn_id, /*replay=*/true);
   drop_connection(conn_id);
 }
 

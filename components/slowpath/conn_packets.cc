@@ -95,6 +95,14 @@ void ConnActor::on_flow_segment(const Segment& seg, const fastpath::PacketIn& pa
     // but without a RST: the fast path believes the flow exists.
     return;
   }
+  if (conn->state() == ConnState::kClosing && seg.is_connection_request()) {
+    // Both FINs are through (the fast path hands over such SYNs only then: tcp/receive.cc)
+    // and the flow's removal is under way: the peer reuses the tuple. Kept until the flow is
+    // gone, then handed back as a new connection's SYN, so the peer need not wait for its
+    // SYN retransmission (a second).
+    hold_frame(*conn, packet);
+    return;
+  }
   if (conn->state() != ConnState::kEstablished) return;  // closing: nothing to repeat
   const bool passive = conn->record.role == static_cast<uint8_t>(ConnRole::kPassive);
   if (passive && seg.is_connection_request() && seg.seq == conn->record.remote_isn) {

@@ -278,7 +278,14 @@ RxOutcome receive(abi::FlowState& fs, const Segment& seg, uint32_t now_us, RxBuf
     // RFC 5961 section 4: a SYN on a synchronized connection gets a challenge ACK, except the
     // peer's retransmitted original SYN (our SYN-ACK was lost): conn re-sends the SYN-ACK. A
     // retransmitted SYN-ACK is answered by the challenge ACK: it is the ACK the peer wants.
-    if ((seg.flags & kTcpAck) == 0 && seg.seq == fs.rx_next_seq - 1) {
+    // Once both FINs are through the connection is over for us (a passive close is CLOSED;
+    // an active one is TIME_WAIT, which conn keeps): a SYN then is the peer reusing the
+    // tuple, not a stray segment. A challenge ACK from a flow whose removal is still under
+    // way (conn restarting, say) would meet the peer's SYN-SENT, which answers it with a RST.
+    // conn decides: a listener or its TIME_WAIT rules, or a drop until the flow is gone.
+    const uint32_t closed = abi::kFlowRxFin | abi::kFlowTxFinAcked;
+    if ((seg.flags & kTcpAck) == 0 &&
+        (seg.seq == fs.rx_next_seq - 1 || (flags & closed) == closed)) {
       out.to_slow_path = true;
     } else {
       answer(out, DropReason::kSynChallenged);

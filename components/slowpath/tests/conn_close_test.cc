@@ -190,6 +190,33 @@ TEST(ConnClose, PassiveCloseHasNoTimeWaitOnlyAShortLinger) {
   EXPECT_EQ(h.actor->time_wait().size(), 0u);
 }
 
+TEST(ConnClose, ASynReusingTheTupleDuringTheRemovalIsHandedBackAfterIt) {
+  // The peer (in TIME_WAIT after our passive close) reuses the tuple before the fast path
+  // dropped the flow (conn was restarting, say): the fast path hands the SYN over; conn
+  // keeps it until the removal is confirmed, then replays it as a new connection's SYN.
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.flow_event(kFlow, FlowEvent::KIND_RX_FIN);
+  h.close(kFlow, 51);
+  h.flow_event(kFlow, FlowEvent::KIND_CLOSED);
+  ASSERT_EQ(h.removes().size(), 1u);
+  const size_t before = h.packet_outs().size();
+  PeerSegment syn;  // same tuple as establish_passive's, a new ISN
+  syn.seq = 900000;
+  h.segment(syn, 3, kFlow);
+  EXPECT_EQ(h.packet_outs().size(), before) << "no answer while the old flow is still there";
+  h.ack_removals();
+  const auto outs = h.packet_outs();
+  ASSERT_EQ(outs.size(), before + 1);
+  EXPECT_TRUE(outs.back().receive());
+  const wire::Frame replayed = parse_sent(outs.back().frame());
+  EXPECT_EQ(replayed.tcp.flags, wire::kTcpSyn);
+  EXPECT_EQ(replayed.tcp.seq, 900000u);
+  EXPECT_EQ(h.actor->connections().size(), 0u);
+}
+
 TEST(ConnClose, ClosedFlowWaitsForTheAppBeforeItsBuffersGo) {
   TempDir dir;
   Harness h(dir);

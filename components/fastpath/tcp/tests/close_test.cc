@@ -183,5 +183,29 @@ TEST_P(BothFins, InOneSegment) {
   EXPECT_EQ(f.delivered, "bye");
 }
 
+TEST_P(BothFins, ANewSynAfterBothFinsIsTheSlowPathsNotAChallenge) {
+  // The peer reuses the tuple while the flow's removal is still under way: a challenge ACK
+  // would reach its SYN-SENT and draw a RST.
+  Flow f(setup());
+  f.recv(f.peer(0).fin());
+  f.app_close();
+  f.send();
+  ASSERT_EQ(f.recv(f.peer(1).ack(f.lseq(1))).flow_event, FlowEvent::kClosed);
+  RxOutcome out = f.recv(f.peer(100000).flags(kTcpSyn));
+  EXPECT_TRUE(out.to_slow_path);
+  EXPECT_FALSE(out.send_ack);
+  // A SYN-ACK is no connection request: still answered as before.
+  out = f.recv(f.peer(100000).flags(kTcpSyn | kTcpAck));
+  EXPECT_EQ(out.drop, DropReason::kSynChallenged);
+}
+
+TEST_P(BothFins, ASynWhileOnlyOneFinIsThroughIsStillChallenged) {
+  Flow f(setup());
+  f.recv(f.peer(0).fin());
+  RxOutcome out = f.recv(f.peer(100000).flags(kTcpSyn));
+  EXPECT_EQ(out.drop, DropReason::kSynChallenged);
+  EXPECT_FALSE(out.to_slow_path);
+}
+
 }  // namespace
 }  // namespace vtas::tcp::testing
