@@ -99,7 +99,7 @@ class Vtas:
             f.write(f'''instance: "{name}"
 runtime_dir: "{self.run_dir}"
 network {{ ip_addr: "{ip}/24" device: "{device}"{eal} }}
-tas {{ fp_no_hugepages: true fp_poll_interval_tas: 1000 tcp_rxbuf_len: 262144 tcp_txbuf_len: 262144 }}
+tas {{ fp_no_hugepages: true fp_poll_interval_tas: {FP_POLL_US} tcp_rxbuf_len: 262144 tcp_txbuf_len: 262144 }}
 actor {{ name: "fastpath" kind: "fastpath" }}
 actor {{ name: "arp" kind: "arp" }}
 actor {{ name: "timer" kind: "timer" }}
@@ -134,6 +134,7 @@ actor {{ name: "conn" kind: "conn" }}
 
 
 LIVE_VTAS = {}  # the vtas instances running now, by key
+FP_POLL_US = 1000  # --fp-poll-interval-tas of every vtas instance (--fp-poll-us)
 
 
 def run_pair(server_cmd, client_cmd, server_env=None, client_env=None):
@@ -213,7 +214,11 @@ def main():
                    "(e.g. memif, af_packet); the ratio table then needs linux-linux too")
     p.add_argument("--workload", help="measure only the workloads whose label contains this text "
                    "(e.g. RPC, bulk, connections)")
+    p.add_argument("--fp-poll-us", type=int, default=FP_POLL_US,
+                   help="the fast path's poll interval before it sleeps (--fp-poll-interval-tas)")
     a = p.parse_args()
+    global FP_POLL_US
+    FP_POLL_US = a.fp_poll_us
     if os.geteuid() != 0:
         sys.exit("run as root (namespaces, DPDK)")
 
