@@ -213,7 +213,9 @@ void ConnActor::post_accept(const AppRequestIn& request) {
 
 void ConnActor::move_connection(const AppRequestIn& request) {
   Connection* conn = conns_.find_flow(request.flow_id());
-  if (conn == nullptr || conn->record.app_id != request.app_id()) {
+  // The cookie too: flow ids are reused (see close_connection).
+  if (conn == nullptr || conn->record.app_id != request.app_id() ||
+      conn->record.opaque != request.opaque()) {
     answer(request, AppNotify::TYPE_CONN_MOVED, -EBADF);
     return;
   }

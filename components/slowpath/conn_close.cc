@@ -154,6 +154,13 @@ void ConnActor::close_connection(const AppRequestIn& request) {
     return;
   }
   Connection* conn = conns_.find_flow(request.flow_id());
+  if (conn != nullptr && conn->record.opaque != request.opaque()) {
+    // Flow ids are reused: this names another connection now. A close the fast path relays
+    // again after a restart can be seconds old (its connection gone), and must not close
+    // whichever connection of the app holds the id today.
+    ++counters_.stale_closes;
+    conn = nullptr;
+  }
   if (conn == nullptr && installing_for_app(request.app_id())) {
     // After a restart conn may not know a flow the app already has: the app heard ACCEPTED
     // from the fast path, but the install's answer went to the previous incarnation and the
@@ -175,6 +182,14 @@ void ConnActor::close_connection(const AppRequestIn& request) {
   conn->record.close_request_id = request.request_id();
   conn->record.close_context_id = request.context_id();
   conns_.set_state(*conn, ConnState::kClosing);
+  if (conn->has(kConnRemoveSent)) {
+    // The flow's removal is under way already (the peer reset it, say) and its message
+    // answers no close: answer this one now, or it stays unanswered in the fast path, which
+    // relays it again after every conn restart.
+    save(*conn);
+    answer(request, AppNotify::TYPE_CONN_CLOSED, 0);
+    return;
+  }
   if (request.reset()) {
     ++counters_.aborts;
     conn->set(kConnAbort);

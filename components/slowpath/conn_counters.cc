@@ -51,6 +51,7 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(flows_removed);
   VTAS_CONN_COUNTER(removal_retries);
   VTAS_CONN_COUNTER(closes_deferred);
+  VTAS_CONN_COUNTER(stale_closes);
   VTAS_CONN_COUNTER(flow_events);
   VTAS_CONN_COUNTER(flow_events_unknown);
   VTAS_CONN_COUNTER(closes);

@@ -55,6 +55,7 @@ struct ConnCounters {
   uint64_t flows_removed = 0;
   uint64_t removal_retries = 0;  // RemoveFlow sent again (no answer, or after a restart)
   uint64_t closes_deferred = 0;  // CONN_CLOSE for a flow still being installed: "ask again"
+  uint64_t stale_closes = 0;     // CONN_CLOSE naming a flow id another connection holds now
   uint64_t flow_events = 0;
   uint64_t flow_events_unknown = 0;
   // close

@@ -37,6 +37,9 @@ class ConnectionTable {
   Connection* find(uint32_t conn_id);
   Connection* find(const FourTuple& tuple);
   Connection* find_flow(uint32_t flow_id);
+  const Connection* find_flow(uint32_t flow_id) const {
+    return const_cast<ConnectionTable*>(this)->find_flow(flow_id);
+  }
   // Records the fast-path flow of a connection (0 = none), keeping the index right.
   void set_flow(Connection& conn, uint32_t flow_id);
   // Changes a connection's state (always through here: it keeps the per-app counts right).

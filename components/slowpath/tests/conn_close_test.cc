@@ -217,6 +217,41 @@ TEST(ConnClose, ASynReusingTheTupleDuringTheRemovalIsHandedBackAfterIt) {
   EXPECT_EQ(h.actor->connections().size(), 0u);
 }
 
+TEST(ConnClose, AStaleCloseForAReusedFlowIdClosesNothing) {
+  // A close relayed again after a restart, seconds old: its flow id belongs to another
+  // connection of the same app now (the cookie tells them apart).
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.close(kFlow, 60, false, 0, kAppId, /*opaque=*/0xdead);
+  EXPECT_EQ(h.last_notify().type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(h.last_notify().status(), -EBADF);
+  EXPECT_EQ(h.actor->connections().count(ConnState::kEstablished), 1u);
+  EXPECT_EQ(h.actor->counters().stale_closes, 1u);
+  EXPECT_TRUE(h.removes().empty());
+  h.close(kFlow, 61);  // the connection's own close still works
+  EXPECT_EQ(h.actor->connections().count(ConnState::kClosing), 1u);
+}
+
+TEST(ConnClose, ACloseAfterTheRemovalStartedIsAnsweredAtOnce) {
+  // The peer reset the connection: its removal (which answers no close) is under way when
+  // the app's close comes. Unanswered, the close would stay in the fast path and be relayed
+  // again after every conn restart, until its flow id named another connection.
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow);
+  h.flow_event(kFlow, FlowEvent::KIND_RESET);
+  ASSERT_EQ(h.removes().size(), 1u);
+  EXPECT_EQ(h.removes()[0].notify().request_id(), 0u);
+  h.close(kFlow, 62);
+  EXPECT_EQ(h.last_notify().type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(h.last_notify().request_id(), 62u);
+  EXPECT_EQ(h.last_notify().status(), 0);
+  EXPECT_EQ(h.removes().size(), 1u);
+}
+
 TEST(ConnClose, ClosedFlowWaitsForTheAppBeforeItsBuffersGo) {
   TempDir dir;
   Harness h(dir);

@@ -192,11 +192,15 @@ class Harness {
     r.set_opaque(opaque);
     request(r);
   }
+  // A close carries the app's cookie for the connection (libvtas's): by default the one
+  // conn recorded for the flow, as a real app would send.
   void close(uint32_t flow_id, uint32_t request_id, bool reset = false, uint32_t context = 0,
-             uint32_t app = kAppId) {
+             uint32_t app = kAppId, std::optional<uint64_t> opaque = std::nullopt) {
     auto r = base_request(fastpath::AppRequestIn::TYPE_CONN_CLOSE, request_id, context, app);
     r.set_flow_id(flow_id);
     r.set_reset(reset);
+    const Connection* conn = actor ? actor->connections().find_flow(flow_id) : nullptr;
+    r.set_opaque(opaque.value_or(conn != nullptr ? conn->record.opaque : 0));
     request(r);
   }
   void flow_event(uint32_t flow_id, fastpath::FlowEvent::Kind kind) {
