@@ -125,8 +125,22 @@ void ConnActor::restore(RegistryContents contents) {
     std::string why = check_record(r);
     if (why.empty() && conns_.find(r.conn_id) != nullptr) why = "duplicate conn id";
     if (why.empty() && conns_.find(tuple_of(r)) != nullptr) why = "duplicate 4-tuple";
-    if (why.empty() && r.flow_id != 0 && conns_.find_flow(r.flow_id) != nullptr) {
-      why = "duplicate flow id";
+    if (why.empty() && r.flow_id != 0) {
+      if (Connection* other = conns_.find_flow(r.flow_id)) {
+        // The fast path reuses a flow id only once it removed the flow: of two records
+        // naming one id, the one whose removal was under way is stale (the previous
+        // incarnation died before the fast path's answer). The other is a live connection
+        // the app will close: dropping it instead would leave its flow behind for ever.
+        const bool other_stale = other->has(kConnRemoveSent);
+        if (other_stale && (r.flags & kConnRemoveSent) == 0) {
+          drop("connection", "flow id " + std::to_string(r.flow_id) + " reused by " +
+                                 to_string(tuple_of(r)) + " after its removal");
+          registry_->conns().erase(other->slot);
+          conns_.remove(other->record.conn_id);
+        } else {
+          why = "duplicate flow id";
+        }
+      }
     }
     if (!why.empty()) {
       drop("connection", why);

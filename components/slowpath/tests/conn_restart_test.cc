@@ -105,6 +105,44 @@ TEST(ConnRestart, ARemovalNotConfirmedBeforeTheKillIsSentAgain) {
   EXPECT_EQ(h2->actor->connections().size(), 0u);
 }
 
+TEST(ConnRestart, OfTwoRecordsNamingOneFlowIdTheOneBeingRemovedIsStale) {
+  // The fast path removed A's flow and reused the id for B; the answer to A's removal died
+  // with conn, so the registry holds both. B is the live one: dropping it would leave its
+  // flow installed for ever (its app's close would find A, "already closing").
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->establish_passive(11);
+  h->close(11, 20);
+  h->flow_event(11, FlowEvent::KIND_RX_FIN);
+  h->flow_event(11, FlowEvent::KIND_CLOSED);
+  ASSERT_EQ(h->removes().size(), 1u);
+  h->actor.reset();
+  {
+    auto r =
+        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
+                           ConnRegistry::Mode::kResume);
+    ASSERT_TRUE(r);
+    auto contents = r->take_contents();
+    ASSERT_EQ(contents.conns.size(), 1u);
+    ConnRecord b = contents.conns[0].second;
+    ASSERT_NE(b.flags & kConnRemoveSent, 0u);
+    b.conn_id += 100;
+    b.remote_port = 40111;
+    b.opaque = 0xb;
+    b.state = static_cast<uint8_t>(ConnState::kEstablished);
+    b.flags &= ~(kConnRemoveSent | kConnAppClosed | kConnFlowClosed);
+    ASSERT_TRUE(r->conns().insert(b));
+  }
+  auto h2 = restart(dir, *h);
+  ASSERT_EQ(h2->actor->connections().size(), 1u);
+  EXPECT_EQ(h2->actor->connections().count(ConnState::kEstablished), 1u);
+  EXPECT_TRUE(h2->removes().empty()) << "A's removal is not sent again: B holds the id";
+  h2->close(11, 30);  // B's close, with B's cookie
+  EXPECT_EQ(h2->actor->connections().count(ConnState::kClosing), 1u);
+  EXPECT_EQ(h2->actor->counters().stale_closes, 0u);
+}
+
 TEST(ConnRestart, FirstIncarnationStartsFresh) {
   TempDir dir;
   auto h = std::make_unique<Harness>(dir);
