@@ -206,6 +206,7 @@ def summary(runs, key, higher_better=True):
 
 
 def main():
+    global FP_POLL_US
     p = argparse.ArgumentParser()
     p.add_argument("--build", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build"))
     p.add_argument("--repeats", type=int, default=3)
@@ -217,7 +218,6 @@ def main():
     p.add_argument("--fp-poll-us", type=int, default=FP_POLL_US,
                    help="the fast path's poll interval before it sleeps (--fp-poll-interval-tas)")
     a = p.parse_args()
-    global FP_POLL_US
     FP_POLL_US = a.fp_poll_us
     if os.geteuid() != 0:
         sys.exit("run as root (namespaces, DPDK)")
