@@ -157,9 +157,11 @@ void ConnActor::close_connection(const AppRequestIn& request) {
   if (conn != nullptr && conn->record.opaque != request.opaque()) {
     // Flow ids are reused: this names another connection now. A close the fast path relays
     // again after a restart can be seconds old (its connection gone), and must not close
-    // whichever connection of the app holds the id today.
+    // whichever connection of the app holds the id today. Not "ask again" either: the id is
+    // known, just not as this connection.
     ++counters_.stale_closes;
-    conn = nullptr;
+    answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
+    return;
   }
   if (conn == nullptr && installing_for_app(request.app_id())) {
     // After a restart conn may not know a flow the app already has: the app heard ACCEPTED

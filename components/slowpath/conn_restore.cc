@@ -3,6 +3,8 @@
 // incarnation died, and the periodic housekeeping.
 #include <algorithm>
 #include <cerrno>
+#include <set>
+#include <tuple>
 
 #include "components/slowpath/conn_actor.h"
 #include "components/slowpath/registry_validation.h"
@@ -105,9 +107,22 @@ void ConnActor::restore(RegistryContents contents) {
     }
   }
 
+  // An accept a connection record names was used already: a kill between writing that
+  // record and erasing the accept must not post it again (two connections would be handed
+  // to one connection object of the app, and one of them never read).
+  std::set<std::tuple<uint32_t, uint32_t, uint32_t>> used_accepts;
+  for (const auto& [slot, r] : contents.conns) {
+    if (r.request_id != 0 && r.role == static_cast<uint8_t>(ConnRole::kPassive)) {
+      used_accepts.insert({r.app_id, r.context_id, r.request_id});
+    }
+  }
   std::sort(contents.accepts.begin(), contents.accepts.end(), by_order<AcceptRecord>);
   for (const auto& [slot, r] : contents.accepts) {
     std::string why = check_record(r);
+    if (why.empty() && r.request_id != 0 &&
+        used_accepts.count({r.app_id, r.context_id, r.request_id}) != 0) {
+      why = "a connection already used it";
+    }
     Listener* l = listeners_.find(r.listener_id);
     if (why.empty() && (l == nullptr || l->record.app_id != r.app_id)) {
       why = "its listener " + std::to_string(r.listener_id) + " is gone";

@@ -143,6 +143,36 @@ TEST(ConnRestart, OfTwoRecordsNamingOneFlowIdTheOneBeingRemovedIsStale) {
   EXPECT_EQ(h2->actor->counters().stale_closes, 0u);
 }
 
+TEST(ConnRestart, AnAcceptAConnectionAlreadyUsedIsNotPostedAgain) {
+  // A kill between writing a connection record and erasing the accept it used leaves both in
+  // the registry: posted again, the accept would hand a second connection to the same
+  // connection object of the app.
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  h->establish_passive(11);
+  ASSERT_EQ(h->actor->listeners().accepts_posted(), 0u);
+  AcceptRecord used{};
+  used.listener_id = h->listener_80;
+  used.app_id = kAppId;
+  used.context_id = 0;
+  used.request_id = 9000 + 11;  // establish_passive's accept
+  used.opaque = 0xacce0000 + 11;
+  used.order = 1;
+  h->actor.reset();
+  {
+    auto r =
+        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
+                           ConnRegistry::Mode::kResume);
+    ASSERT_TRUE(r);
+    ASSERT_TRUE(r->accepts().insert(used));
+  }
+  auto h2 = restart(dir, *h);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 0u);
+  EXPECT_EQ(h2->actor->counters().registry_dropped, 1u);
+  EXPECT_EQ(h2->actor->connections().size(), 1u);
+}
+
 TEST(ConnRestart, FirstIncarnationStartsFresh) {
   TempDir dir;
   auto h = std::make_unique<Harness>(dir);
