@@ -900,6 +900,26 @@ void FastPathActor::fill_flow_table(supervisor::StatsReport* report) {
   }
 }
 
+// App requests conn has not answered, accepts apart (an app keeps those posted ahead): a
+// close or an open that stays here names a connection conn lost track of.
+void FastPathActor::fill_unanswered_table(supervisor::StatsReport* report) {
+  auto* table = report->add_tables();
+  table->set_name("unanswered app requests other than accepts (first 16)");
+  for (const char* col : {"app", "context", "request", "type", "flow", "cookie"}) table->add_columns(col);
+  int shown = 0;
+  for (const auto& [key, request] : unanswered_) {
+    if (request.type() == AppRequestIn::TYPE_ACCEPT) continue;
+    if (++shown > 16) break;
+    auto* row = table->add_rows();
+    for (const std::string& cell :
+         {std::to_string(request.app_id()), std::to_string(request.context_id()),
+          std::to_string(request.request_id()), AppRequestIn::Type_Name(request.type()),
+          std::to_string(request.flow_id()), std::to_string(request.opaque())}) {
+      row->add_cells(cell);
+    }
+  }
+}
+
 void FastPathActor::fill_stats(supervisor::StatsReport* report) {
   add_counter(report, "apps", apps_ ? apps_->app_count() : 0);
   add_counter(report, "vms", apps_ ? apps_->vms().size() : 0);
@@ -925,6 +945,7 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     add_counter(report, "port_tx_errors", ps.tx_errors);
     add_counter(report, "port_rx_no_buffer", ps.rx_no_buffer);
   }
+  fill_unanswered_table(report);
   if (!flows_) return;
   fill_flow_table(report);
   auto* table = report->add_tables();

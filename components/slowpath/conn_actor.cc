@@ -3,6 +3,7 @@
 #include "components/slowpath/conn_actor.h"
 
 #include <cerrno>
+#include <cstdio>
 
 namespace vtas::conn {
 
@@ -85,6 +86,29 @@ void ConnActor::fill_stats(supervisor::StatsReport* report) {
   auto* row = states->add_rows();
   row->add_cells("time-wait");
   row->add_cells(std::to_string(time_wait_.size()));
+
+  // A few records in full: what a stuck connection is waiting for (its flags) shows here.
+  auto* conns = report->add_tables();
+  conns->set_name("connections (first 16)");
+  for (const char* column : {"conn", "tuple", "state", "flags", "flow", "app", "cookie",
+                             "request", "close_request"}) {
+    conns->add_columns(column);
+  }
+  int shown = 0;
+  conns_.for_each([&](const Connection& c) {
+    if (++shown > 16) return;
+    auto* r = conns->add_rows();
+    char flags[16];
+    std::snprintf(flags, sizeof(flags), "%#x", c.record.flags);
+    for (const std::string& cell :
+         {std::to_string(c.record.conn_id), to_string(tuple_of(c.record)),
+          std::string(conn_state_name(c.state())), std::string(flags),
+          std::to_string(c.record.flow_id), std::to_string(c.record.app_id),
+          std::to_string(c.record.opaque), std::to_string(c.record.request_id),
+          std::to_string(c.record.close_request_id)}) {
+      r->add_cells(cell);
+    }
+  });
 
   auto* table = report->add_tables();
   table->set_name("listeners");

@@ -238,12 +238,14 @@ TEST(ConnGarbage, StatsReportCountersAndTables) {
   }
   EXPECT_TRUE(found_listeners);
   EXPECT_TRUE(found_syns);
-  ASSERT_EQ(report.tables_size(), 2);
+  ASSERT_EQ(report.tables_size(), 3);
   EXPECT_EQ(report.tables(0).name(), "connections_by_state");
-  EXPECT_EQ(report.tables(1).name(), "listeners");
-  ASSERT_EQ(report.tables(1).rows_size(), 1);
-  EXPECT_EQ(report.tables(1).rows(0).cells(3), "0.0.0.0:80");
-  EXPECT_EQ(report.tables(1).rows(0).cells(6), "1");  // one SYN waiting
+  EXPECT_EQ(report.tables(1).name(), "connections (first 16)");
+  EXPECT_EQ(report.tables(1).rows_size(), static_cast<int>(h.actor->connections().size()));
+  EXPECT_EQ(report.tables(2).name(), "listeners");
+  ASSERT_EQ(report.tables(2).rows_size(), 1);
+  EXPECT_EQ(report.tables(2).rows(0).cells(3), "0.0.0.0:80");
+  EXPECT_EQ(report.tables(2).rows(0).cells(6), "1");  // one SYN waiting
 }
 
 TEST(ConnGarbage, StartFailsWithAClearMessage) {
