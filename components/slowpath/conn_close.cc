@@ -154,25 +154,28 @@ void ConnActor::close_connection(const AppRequestIn& request) {
     return;
   }
   Connection* conn = conns_.find_flow(request.flow_id());
-  if (conn != nullptr && conn->record.opaque != request.opaque()) {
-    // Flow ids are reused: this names another connection now. A close the fast path relays
-    // again after a restart can be seconds old (its connection gone), and must not close
-    // whichever connection of the app holds the id today. Not "ask again" either: the id is
-    // known, just not as this connection.
-    ++counters_.stale_closes;
-    answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
-    return;
+  if (conn == nullptr || conn->record.opaque != request.opaque()) {
+    // Not known under this flow id as the connection the app means (its cookie says which).
+    // Flow ids are reused: a close relayed again after a restart can be seconds old, and a
+    // record whose removal was under way can still hold an id the fast path reused. And
+    // after a restart conn may not know a flow the app already has: the app heard ACCEPTED
+    // from the fast path, but the install's answer went to the previous incarnation.
+    Connection* own = find_app_connection(request.app_id(), request.opaque());
+    if (own != nullptr && own->state() == ConnState::kInstalling) {
+      // Refused for now (not EBADF: the app would drop the connection and leave the flow
+      // behind); libvtas asks again.
+      answer(request, AppNotify::TYPE_CONN_CLOSED, -ENOBUFS);
+      ++counters_.closes_deferred;
+      return;
+    }
+    if (own == nullptr) {
+      if (conn != nullptr) ++counters_.stale_closes;
+      answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
+      return;
+    }
+    conn = own;
   }
-  if (conn == nullptr && installing_for_app(request.app_id())) {
-    // After a restart conn may not know a flow the app already has: the app heard ACCEPTED
-    // from the fast path, but the install's answer went to the previous incarnation and the
-    // repeated install is not answered yet. Not EBADF (the app would drop the connection and
-    // leave the flow behind): refused for now, the app asks again (libvtas does).
-    answer(request, AppNotify::TYPE_CONN_CLOSED, -ENOBUFS);
-    ++counters_.closes_deferred;
-    return;
-  }
-  if (conn == nullptr || conn->record.app_id != request.app_id()) {
+  if (conn->record.app_id != request.app_id()) {
     answer(request, AppNotify::TYPE_CONN_CLOSED, -EBADF);
     return;
   }
@@ -206,12 +209,12 @@ void ConnActor::close_connection(const AppRequestIn& request) {
   maybe_finish(*conn);
 }
 
-bool ConnActor::installing_for_app(uint32_t app_id) {
+Connection* ConnActor::find_app_connection(uint32_t app_id, uint64_t cookie) {
   for (uint32_t id : conns_.ids_of_app(app_id)) {
-    const Connection* conn = conns_.find(id);
-    if (conn != nullptr && conn->state() == ConnState::kInstalling) return true;
+    Connection* conn = conns_.find(id);
+    if (conn != nullptr && conn->record.opaque == cookie) return conn;
   }
-  return false;
+  return nullptr;
 }
 
 void ConnActor::maybe_finish(Connection& conn) {
