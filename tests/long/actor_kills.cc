@@ -146,6 +146,16 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
     r.supervisor_ms = supervisor_ms.empty() ? 0 : std::stod(supervisor_ms);
     std::printf("kill n=%d actor=%s pid=%s observed_ms=%.1f supervisor_ms=%.0f\n", k, actor.c_str(),
                 pid.c_str(), r.observed_ms, r.supervisor_ms);
+    if (r.supervisor_ms >= 1000) {
+      // Slow: show what the supervisor logged from this kill on (the end-of-test log is cut
+      // to its last lines), to tell a slow exec from a slow start of the actor itself.
+      const std::string log = vtas_->supervisor_stderr();
+      const size_t from = log.rfind("'" + actor + "' (incarnation " + incarnation + ")");
+      if (from != std::string::npos) {
+        std::printf("---- supervisor log from kill %d on ----\n%s\n", k,
+                    log.substr(from, 6000).c_str());
+      }
+    }
     std::fflush(stdout);
     if (!back) {
       ADD_FAILURE() << "kill " << k << ": " << actor << " not running again within 5 s: " << after;

@@ -119,9 +119,7 @@ TEST(ConnRestart, OfTwoRecordsNamingOneFlowIdTheOneBeingRemovedIsStale) {
   ASSERT_EQ(h->removes().size(), 1u);
   h->actor.reset();
   {
-    auto r =
-        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
-                           ConnRegistry::Mode::kResume);
+    auto r = reopen_registry(dir);
     ASSERT_TRUE(r);
     auto contents = r->take_contents();
     ASSERT_EQ(contents.conns.size(), 1u);
@@ -161,9 +159,7 @@ TEST(ConnRestart, AnAcceptAConnectionAlreadyUsedIsNotPostedAgain) {
   used.order = 1;
   h->actor.reset();
   {
-    auto r =
-        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
-                           ConnRegistry::Mode::kResume);
+    auto r = reopen_registry(dir);
     ASSERT_TRUE(r);
     ASSERT_TRUE(r->accepts().insert(used));
   }
@@ -349,9 +345,7 @@ TEST(ConnRestart, DamagedEntriesAreDroppedTheRestResumes) {
   {
     // Damage: the first listener's slot is torn in both copies; a whole but meaningless
     // connection record is added.
-    auto r =
-        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
-                           ConnRegistry::Mode::kResume);
+    auto r = reopen_registry(dir);
     ASSERT_TRUE(r);
     auto contents = r->take_contents();
     ASSERT_EQ(contents.listeners.size(), 2u);
@@ -410,9 +404,7 @@ TEST(ConnRestartWindow, RequestExecutedButNotLoggedIsNotRunAgain) {
   const auto before = h->runner->fake_clock.now();
   h->actor.reset();
   {
-    auto r =
-        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
-                           ConnRegistry::Mode::kResume);
+    auto r = reopen_registry(dir);
     ASSERT_TRUE(r);
     for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
   }
@@ -443,9 +435,7 @@ TEST(ConnRestartWindow, APendingAcceptWhoseLogEntryWasEvictedIsPostedOnceWhateve
   h->accept(l, 0xd1, 2);
   h->actor.reset();
   {
-    auto r =
-        ConnRegistry::open(dir.path() + "/conn.registry", test_config(dir.path()).registry_capacity,
-                           ConnRegistry::Mode::kResume);
+    auto r = reopen_registry(dir);
     ASSERT_TRUE(r);
     for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
   }

@@ -343,6 +343,13 @@ class Harness {
   std::set<uint64_t> acked_removals_;
 };
 
+// The registry a killed conn left (reset its actor first), opened as the next incarnation
+// opens it: for tests that edit or damage it before the restart.
+inline auto reopen_registry(const TempDir& dir) {
+  return ConnRegistry::open(dir.path() + "/conn.registry",
+                            test_config(dir.path()).registry_capacity, ConnRegistry::Mode::kResume);
+}
+
 // A second incarnation of `before`'s conn on the same registry, `downtime` later. The first
 // is simply abandoned (no on_stop): that is what kill -9 leaves. `config` defaults to the
 // test config.
