@@ -91,6 +91,7 @@ class Vtas:
     """One vtas instance (fastpath, arp, timer, conn) pinned to a CPU."""
 
     def __init__(self, build, name, ip, device, eal_args, cpu):
+        self.build = build
         self.dir = tempfile.mkdtemp(prefix=f"vtas-bench-{name}-")
         self.run_dir = os.path.join(self.dir, "run")
         manifest = os.path.join(self.dir, "m.txtpb")
@@ -125,6 +126,9 @@ actor {{ name: "conn" kind: "conn" }}
             return "".join(f.readlines()[-lines:])
 
     def stop(self):
+        if PRINT_STATS:  # --stats: what each instance counted, for looking into a slow run
+            subprocess.run([os.path.join(self.build, "bin", "vtasctl"), "--runtime-dir", self.run_dir,
+                            "stats"], check=False, stdout=sys.stderr)
         self.proc.terminate()
         try:
             self.proc.wait(timeout=30)
@@ -135,6 +139,7 @@ actor {{ name: "conn" kind: "conn" }}
 
 LIVE_VTAS = {}  # the vtas instances running now, by key
 FP_POLL_US = 1000  # --fp-poll-interval-tas of every vtas instance (--fp-poll-us)
+PRINT_STATS = False  # --stats
 
 
 def run_pair(server_cmd, client_cmd, server_env=None, client_env=None):
@@ -206,7 +211,7 @@ def summary(runs, key, higher_better=True):
 
 
 def main():
-    global FP_POLL_US
+    global FP_POLL_US, PRINT_STATS
     p = argparse.ArgumentParser()
     p.add_argument("--build", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build"))
     p.add_argument("--repeats", type=int, default=3)
@@ -217,8 +222,11 @@ def main():
                    "(e.g. RPC, bulk, connections)")
     p.add_argument("--fp-poll-us", type=int, default=FP_POLL_US,
                    help="the fast path's poll interval before it sleeps (--fp-poll-interval-tas)")
+    p.add_argument("--stats", action="store_true",
+                   help="print each vtas instance's `vtasctl stats` to stderr before stopping it")
     a = p.parse_args()
     FP_POLL_US = a.fp_poll_us
+    PRINT_STATS = a.stats
     if os.geteuid() != 0:
         sys.exit("run as root (namespaces, DPDK)")
 
