@@ -513,7 +513,13 @@ void FastPathActor::relay_request(AppManager::App& app, AppManager::Context& ctx
   if (outstanding >= config_.max_unanswered_per_app) return refuse_request(m, -ENOBUFS);
   if (r.type == static_cast<uint8_t>(abi::AppRequestType::kListenOpen)) listen_ports_.set(ntohs(r.local_port));
   // A repeated request id replaces its earlier entry: conn answers it once either way.
-  if (unanswered_.insert_or_assign({app.id, ctx.id, r.request_id}, m).second) ++outstanding;
+  auto [entry, added] =
+      unanswered_.try_emplace({app.id, ctx.id, r.request_id}, UnansweredRequest{m, now()});
+  if (added) {
+    ++outstanding;
+  } else {
+    entry->second.request = m;
+  }
   send(kConnActor, m);
 }
 
@@ -869,7 +875,7 @@ void FastPathActor::handle_actor_event(const supervisor::ActorEvent& m, const In
   if (m.actor() != kConnActor) return;
   // conn is back: whatever it had not answered is asked again (it dedups by request id).
   log().info("conn restarted: resending {} unanswered app requests", unanswered_.size());
-  for (const auto& [key, request] : unanswered_) send(kConnActor, request);
+  for (const auto& [key, entry] : unanswered_) send(kConnActor, entry.request);
 }
 
 void FastPathActor::fill_flow_table(supervisor::StatsReport* report) {
@@ -905,16 +911,21 @@ void FastPathActor::fill_flow_table(supervisor::StatsReport* report) {
 void FastPathActor::fill_unanswered_table(supervisor::StatsReport* report) {
   auto* table = report->add_tables();
   table->set_name("unanswered app requests other than accepts (first 16)");
-  for (const char* col : {"app", "context", "request", "type", "flow", "cookie"}) table->add_columns(col);
+  for (const char* col : {"app", "context", "request", "type", "flow", "cookie", "age_ms"}) {
+    table->add_columns(col);
+  }
   int shown = 0;
-  for (const auto& [key, request] : unanswered_) {
+  for (const auto& [key, entry] : unanswered_) {
+    const AppRequestIn& request = entry.request;
     if (request.type() == AppRequestIn::TYPE_ACCEPT) continue;
     if (++shown > 16) break;
+    const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now() - entry.since);
     auto* row = table->add_rows();
     for (const std::string& cell :
          {std::to_string(request.app_id()), std::to_string(request.context_id()),
           std::to_string(request.request_id()), AppRequestIn::Type_Name(request.type()),
-          std::to_string(request.flow_id()), std::to_string(request.opaque())}) {
+          std::to_string(request.flow_id()), std::to_string(request.opaque()),
+          std::to_string(age.count())}) {
       row->add_cells(cell);
     }
   }

@@ -132,7 +132,11 @@ class FastPathActor final : public Actor {
   // Requests relayed to conn and not answered yet, resent if conn restarts. At most
   // FastPathConfig::max_unanswered_per_app per app: an app that asks faster than conn answers
   // (or while conn is down) gets -ENOBUFS answers instead of growing this map without bound.
-  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, AppRequestIn> unanswered_;
+  struct UnansweredRequest {
+    AppRequestIn request;
+    TimePoint since;  // when the app asked (kept when a repeated id replaces the entry)
+  };
+  std::map<std::tuple<uint32_t, uint32_t, uint32_t>, UnansweredRequest> unanswered_;
   std::map<uint32_t, uint32_t> unanswered_per_app_;  // app id -> its entries in unanswered_
   uint64_t app_requests_refused_ = 0;
   std::vector<std::pair<uint32_t, abi::AppEvent>> kin_backlog_;  // (app<<16|ctx, event)

@@ -79,6 +79,14 @@ void LongFixture::TearDown() {
     std::cerr << "---- vtasctl stats ----\n" << vtas_->ctl({"stats"}).out;
     for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
       std::string text = output(entry.path().filename().string());
+      // What libvtas dropped as invalid (VTAS_DEBUG, once per context) can be anywhere in
+      // the file; the tail below is mostly its other debug lines.
+      std::istringstream lines(text);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.find("dropped an invalid entry") != std::string::npos) {
+          std::cerr << "---- " << entry.path().filename().string() << ": " << line << "\n";
+        }
+      }
       if (text.size() > 4000) text = "... " + text.substr(text.size() - 4000);
       std::cerr << "---- " << entry.path().filename().string() << " ----\n" << text;
     }
