@@ -14,6 +14,7 @@ Sides are pinned: servers on CPU 0, clients on CPU 1 (both CPUs of this machine)
 is min / median of --repeats.
 
   bench/tcp_bench.py [--build DIR] [--repeats 3] [--quick] [--only SETUP] [--workload LABEL]
+                     [--fp-poll-us N] [--stats]
 """
 import argparse
 import os

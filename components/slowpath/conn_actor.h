@@ -147,7 +147,6 @@ class ConnActor final : public Actor {
 
   // ---- close and TIME_WAIT (conn_close.cc) ----
   void close_connection(const AppRequestIn& request);
-  // True if one of `app_id`'s connections waits for its install's answer (flow id unknown).
   // The app's connection with this cookie (libvtas's handle), or nullptr.
   Connection* find_app_connection(uint32_t app_id, uint64_t cookie);
   void maybe_finish(Connection& conn);

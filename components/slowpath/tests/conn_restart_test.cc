@@ -403,11 +403,7 @@ TEST(ConnRestartWindow, RequestExecutedButNotLoggedIsNotRunAgain) {
   const uint32_t l = h->last_notify().listener_id();
   const auto before = h->runner->fake_clock.now();
   h->actor.reset();
-  {
-    auto r = reopen_registry(dir);
-    ASSERT_TRUE(r);
-    for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
-  }
+  ASSERT_TRUE(forget_request_log(dir));
   Harness h2(dir);
   h2.start_time = before;
   h2.start(2);
@@ -420,7 +416,6 @@ TEST(ConnRestartWindow, RequestExecutedButNotLoggedIsNotRunAgain) {
   EXPECT_EQ(h2.actor->counters().app_requests_duplicate, 1u);
 }
 
-
 TEST(ConnRestartWindow, APendingAcceptWhoseLogEntryWasEvictedIsPostedOnceWhateverTheCopies) {
   // An accept waits long; meanwhile other requests push its log entry out (seen under
   // connection churn). After a restart the fast path relays it again, and ZeroMQ may deliver
@@ -430,15 +425,10 @@ TEST(ConnRestartWindow, APendingAcceptWhoseLogEntryWasEvictedIsPostedOnceWhateve
   TempDir dir;
   auto h = std::make_unique<Harness>(dir);
   h->start();
-  h->listen(80, 1);
-  const uint32_t l = h->last_notify().listener_id();
+  const uint32_t l = h->open_listener(80, 1);
   h->accept(l, 0xd1, 2);
   h->actor.reset();
-  {
-    auto r = reopen_registry(dir);
-    ASSERT_TRUE(r);
-    for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
-  }
+  ASSERT_TRUE(forget_request_log(dir));
   auto h2 = restart(dir, *h);
   for (int copy = 0; copy < 3; ++copy) h2->accept(l, 0xd1, 2);
   EXPECT_EQ(h2->actor->listeners().accepts_posted(), 1u);

@@ -350,6 +350,15 @@ inline auto reopen_registry(const TempDir& dir) {
                             test_config(dir.path()).registry_capacity, ConnRegistry::Mode::kResume);
 }
 
+// Erases the request log a killed conn left (its actor reset): as if the log entries were
+// never written, or aged out. False if the registry does not open.
+inline bool forget_request_log(const TempDir& dir) {
+  auto r = reopen_registry(dir);
+  if (!r) return false;
+  for (const auto& [slot, rec] : r->take_contents().request_log) r->request_log().erase(slot);
+  return true;
+}
+
 // A second incarnation of `before`'s conn on the same registry, `downtime` later. The first
 // is simply abandoned (no on_stop): that is what kill -9 leaves. `config` defaults to the
 // test config.
