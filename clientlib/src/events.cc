@@ -125,8 +125,12 @@ void on_connection_answer(Context& c, const abi::AppEvent& e, bool accepted, Ent
   const char* what = accepted ? "accepted" : "conn-opened";
   flextcp_connection* conn = find_connection(e.opaque);
   if (conn == nullptr || conn->vtas_owner != &c) {
-    return reject(c, "%s event: cookie %#llx names no connection of this context", what,
-                  ull(e.opaque));
+    // "closed before" tells a cookie answered twice from one that never was ours.
+    return reject(c,
+                  "%s event (flow %u, request %u, peer port %u): cookie %#llx names no "
+                  "connection of this context (%s)",
+                  what, e.flow_id, e.request_id, ntohs(e.remote_port), ull(e.opaque),
+                  Registry::instance().is_stale(e.opaque) ? "closed before" : "never handed out");
   }
   const uint8_t expected = accepted ? kConnAcceptRequested : kConnOpenRequested;
   if (conn->status != expected) {

@@ -449,6 +449,15 @@ void FastPathActor::handle_report(uint32_t core, const CoreReport& r) {
       m.set_flow_id(r.flow_id);
       m.set_kind(static_cast<FlowEvent::Kind>(r.event));
       m.set_opaque(r.opaque);
+      // The flow id is not reused before its kFlowReleased, which this ring reports after
+      // this event: the slot still holds the connection the event is about.
+      if (const abi::FlowState* fs = flows_->flow(r.flow_id)) {
+        FlowTuple* t = m.mutable_tuple();
+        t->set_local_ip(ntohl(fs->local_ip));
+        t->set_remote_ip(ntohl(fs->remote_ip));
+        t->set_local_port(ntohs(fs->local_port));
+        t->set_remote_port(ntohs(fs->remote_port));
+      }
       send(kConnActor, m);
       break;
     }
@@ -748,6 +757,7 @@ namespace {
 // True when `fs` is the connection `expect` names, or `expect` names none.
 bool is_expected_flow(const abi::FlowState& fs, const FlowTuple& expect) {
   if (expect.remote_port() == 0) return true;
+  if (expect.local_ip() != 0 && ntohl(fs.local_ip) != expect.local_ip()) return false;
   return ntohl(fs.remote_ip) == expect.remote_ip() && ntohs(fs.local_port) == expect.local_port() &&
          ntohs(fs.remote_port) == expect.remote_port();
 }
@@ -759,10 +769,12 @@ void FastPathActor::handle_remove_flow(const RemoveFlow& m, const Incoming& in) 
   supervisor::Ack ack;
   if (fs && (fs->flags & abi::kFlowActive) && !is_expected_flow(*fs, m.expect())) {
     // A stale request (its connection's flow went, the id was reused): the current owner is
-    // left alone, and so is its app (the notify speaks of a connection it already lost).
+    // left alone. The notify (by cookie) still goes to the app unless this is a resend: the
+    // connection it names is gone, and the app may be waiting for the answer to its close.
     ++stale_flow_requests_;
     ack.set_ok(false);
     ack.set_error("flow " + std::to_string(m.flow_id()) + " belongs to another connection now");
+    if (m.has_notify() && !m.resend()) post_notify(m.notify(), UINT32_MAX, 0);
     if (in.header().kind() == MESSAGE_KIND_REQUEST) reply(in, ack);
     return;
   }

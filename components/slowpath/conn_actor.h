@@ -139,6 +139,9 @@ class ConnActor final : public Actor {
   void send_install(Connection& conn);
   void on_flow_installed(uint32_t conn_id, uint8_t attempt, const fastpath::FlowTuple& tuple,
                          const Envelope* response);
+  // The fast path holds `conn`'s flow as `flow_id` (its install answer, or a FlowEvent that
+  // overtook the answer): the connection is established.
+  void flow_installed(Connection& conn, uint32_t flow_id);
   void install_failed(Connection& conn, int status);
   std::string handshake_frame(const Connection& conn) const;
   FramePath path_of(const Connection& conn) const;
@@ -155,6 +158,12 @@ class ConnActor final : public Actor {
   // A FlowEvent applied to its connection (from the fast path, or rebuilt by reconcile);
   // false for a kind this actor does not know.
   bool apply_flow_event(Connection& conn, fastpath::FlowEvent::Kind kind);
+  // The connection a FlowEvent is about (its flow id, checked against the event's tuple), or
+  // nullptr.
+  Connection* connection_of_event(const fastpath::FlowEvent& event);
+  // Forgets a record whose flow id the fast path gave to another connection (its flow is
+  // gone): the app hears that the connection is closed, as remove_flow() would have told it.
+  void drop_stale_connection(Connection& conn);
   // Asks the fast path for a closing connection's flow: events sent while this actor was
   // down (killed, restarting) are lost, and the close would otherwise wait for them until
   // close_timeout resets the peer.
@@ -165,6 +174,9 @@ class ConnActor final : public Actor {
   void remove_flow(Connection& conn, bool send_reset);
   // The RemoveFlow request of a connection remove_flow() marked (again after a restart).
   void send_removal(Connection& conn, bool resend);
+  // What the app hears when the connection's flow goes: the answer to its CONN_CLOSE, or
+  // an unasked CONN_CLOSED (ECONNRESET if the peer reset the flow).
+  AppNotify closed_notify_of(const Connection& conn) const;
   void on_flow_removed(uint32_t conn_id, const Envelope* response);
   // TIME_WAIT after an active close; with `linger`, the short entry of a passive close.
   void enter_time_wait(const Connection& conn, bool linger = false);

@@ -17,6 +17,7 @@
 namespace vtas::conn {
 
 void expect_connection(const ConnRecord& r, fastpath::FlowTuple* expect) {
+  expect->set_local_ip(r.local_ip);
   expect->set_remote_ip(r.remote_ip);
   expect->set_local_port(r.local_port);
   expect->set_remote_port(r.remote_port);
@@ -31,15 +32,17 @@ fastpath::FlowQuery flow_query_for(const ConnRecord& r) {
 
 void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incoming&) {
   ++counters_.flow_events;
-  Connection* conn = conns_.find_flow(event.flow_id());
+  Connection* conn = connection_of_event(event);
   if (conn == nullptr) {
     ++counters_.flow_events_unknown;
     if (event.flow_id() != 0 && (event.kind() == fastpath::FlowEvent::KIND_CLOSED ||
                                  event.kind() == fastpath::FlowEvent::KIND_RESET)) {
-      // A flow conn has no record of (its install answer was lost): do not leak it.
+      // A flow conn has no record of (its install answer was lost): do not leak it. Only
+      // if the id still names that connection: the event may be late, its id reused.
       fastpath::RemoveFlow remove;
       remove.set_flow_id(event.flow_id());
       remove.set_send_reset(false);
+      *remove.mutable_expect() = event.tuple();
       send(config_.peers.fastpath, remove);
       ++counters_.flows_removed;
     }
@@ -50,6 +53,34 @@ void ConnActor::handle_flow_event(const fastpath::FlowEvent& event, const Incomi
     if (log_peer())
       log().warn("FlowEvent of unknown kind {} for flow {}", event.kind(), event.flow_id());
   }
+}
+
+Connection* ConnActor::connection_of_event(const fastpath::FlowEvent& event) {
+  Connection* by_id = conns_.find_flow(event.flow_id());
+  const fastpath::FlowTuple& t = event.tuple();
+  if (t.remote_port() == 0) return by_id;  // no tuple (a test's event): the id alone
+  const FourTuple tuple{t.local_ip(), t.remote_ip(), static_cast<uint16_t>(t.local_port()),
+                        static_cast<uint16_t>(t.remote_port())};
+  if (by_id != nullptr && tuple_of(by_id->record) == tuple) return by_id;
+  // Not the connection that holds the id here. The fast path sends events and answers
+  // requests over different sockets, so an event can overtake the answer to the install
+  // of its own flow: the connection still installing learns its flow from the event (the
+  // answer, when it comes, finds it established). Removing the "unknown" flow instead, as
+  // this once did, took the connection's flow away behind its app's back.
+  Connection* by_tuple = conns_.find(tuple);
+  if (by_tuple != nullptr && by_tuple->state() == ConnState::kInstalling) {
+    ++counters_.installs_learned_from_events;
+    flow_installed(*by_tuple, event.flow_id());
+    return by_tuple;
+  }
+  // Else a late event of a flow that is gone (its id reused since): about nobody here.
+  return by_tuple != nullptr && by_tuple->record.flow_id == event.flow_id() ? by_tuple : nullptr;
+}
+
+void ConnActor::drop_stale_connection(Connection& conn) {
+  ++counters_.stale_records_dropped;
+  send_notify(closed_notify_of(conn));
+  drop_connection(conn.record.conn_id);
 }
 
 bool ConnActor::apply_flow_event(Connection& conn, fastpath::FlowEvent::Kind kind) {
@@ -333,29 +364,34 @@ void ConnActor::send_removal(Connection& conn, bool resend) {
   remove.set_send_reset(conn.has(kConnRemoveReset));
   remove.set_resend(resend);
   expect_connection(conn.record, remove.mutable_expect());
-  AppNotify* n = remove.mutable_notify();
-  n->set_app_id(conn.record.app_id);
-  n->set_type(AppNotify::TYPE_CONN_CLOSED);
-  n->set_opaque(conn.record.opaque);
-  n->set_flow_id(conn.record.flow_id);
-  n->set_local_ip(conn.record.local_ip);
-  n->set_remote_ip(conn.record.remote_ip);
-  n->set_local_port(conn.record.local_port);
-  n->set_remote_port(conn.record.remote_port);
-  if (conn.has(kConnAppClosed)) {
-    // The answer to the app's CONN_CLOSE.
-    n->set_context_id(conn.record.close_context_id);
-    n->set_request_id(conn.record.close_request_id);
-    n->set_status(0);
-  } else {
-    n->set_context_id(conn.record.context_id);
-    n->set_status(conn.has(kConnFlowReset) ? -ECONNRESET : 0);
-  }
+  *remove.mutable_notify() = closed_notify_of(conn);
   const uint32_t conn_id = conn.record.conn_id;
   request(
       config_.peers.fastpath, remove,
       [this, conn_id](const Envelope* response) { on_flow_removed(conn_id, response); },
       config_.flow_query_timeout);
+}
+
+fastpath::AppNotify ConnActor::closed_notify_of(const Connection& conn) const {
+  fastpath::AppNotify n;
+  n.set_app_id(conn.record.app_id);
+  n.set_type(AppNotify::TYPE_CONN_CLOSED);
+  n.set_opaque(conn.record.opaque);
+  n.set_flow_id(conn.record.flow_id);
+  n.set_local_ip(conn.record.local_ip);
+  n.set_remote_ip(conn.record.remote_ip);
+  n.set_local_port(conn.record.local_port);
+  n.set_remote_port(conn.record.remote_port);
+  if (conn.has(kConnAppClosed)) {
+    // The answer to the app's CONN_CLOSE.
+    n.set_context_id(conn.record.close_context_id);
+    n.set_request_id(conn.record.close_request_id);
+    n.set_status(0);
+  } else {
+    n.set_context_id(conn.record.context_id);
+    n.set_status(conn.has(kConnFlowReset) ? -ECONNRESET : 0);
+  }
+  return n;
 }
 
 void ConnActor::on_flow_removed(uint32_t conn_id, const Envelope* response) {

@@ -58,6 +58,8 @@ struct ConnCounters {
   uint64_t stale_closes = 0;     // CONN_CLOSE naming a flow id another connection holds now
   uint64_t flow_events = 0;
   uint64_t flow_events_unknown = 0;
+  uint64_t installs_learned_from_events = 0;  // a FlowEvent overtook the install's answer
+  uint64_t stale_records_dropped = 0;         // the fast path reused their flow id
   // close
   uint64_t closes = 0;
   uint64_t aborts = 0;  // abortive closes (app reset, detach, close timeout)

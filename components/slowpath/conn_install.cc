@@ -116,6 +116,23 @@ void ConnActor::send_install(Connection& conn) {
       config_.install_timeout);
 }
 
+void ConnActor::flow_installed(Connection& conn, uint32_t flow_id) {
+  if (Connection* other = conns_.find_flow(flow_id); other != nullptr && other != &conn) {
+    // The fast path reuses a flow id we still hold: our record of it is stale.
+    log().warn("flow {} installed for {} was still recorded for {}: stale record dropped",
+               flow_id, to_string(tuple_of(conn.record)), to_string(tuple_of(other->record)));
+    drop_stale_connection(*other);
+  }
+  conns_.set_flow(conn, flow_id);
+  conns_.set_state(conn, ConnState::kEstablished);
+  conn.record.deadline_ns = 0;
+  save(conn);
+  release_held_frames(conn.record.conn_id, true);
+  const bool passive = conn.record.role == static_cast<uint8_t>(ConnRole::kPassive);
+  ++(passive ? counters_.accepted : counters_.opened);
+  record_answered_by_fastpath(conn.record.app_id, conn.record.context_id, conn.record.request_id);
+}
+
 void ConnActor::on_flow_installed(uint32_t conn_id, uint8_t attempt,
                                   const fastpath::FlowTuple& tuple, const Envelope* response) {
   Connection* conn = conns_.find(conn_id);
@@ -136,22 +153,7 @@ void ConnActor::on_flow_installed(uint32_t conn_id, uint8_t attempt,
     return;
   }
   if (ok) {
-    const uint32_t flow_id = response->flow_installed().flow_id();
-    if (Connection* other = conns_.find_flow(flow_id); other != nullptr && other != conn) {
-      // The fast path reuses a flow id we still hold: our record of it is stale.
-      log().warn("flow {} installed for {} was still recorded for {}: stale record dropped",
-                 flow_id, to_string(tuple_of(conn->record)), to_string(tuple_of(other->record)));
-      drop_connection(other->record.conn_id);
-    }
-    conns_.set_flow(*conn, flow_id);
-    conns_.set_state(*conn, ConnState::kEstablished);
-    conn->record.deadline_ns = 0;
-    save(*conn);
-    release_held_frames(conn_id, true);
-    const bool passive = conn->record.role == static_cast<uint8_t>(ConnRole::kPassive);
-    ++(passive ? counters_.accepted : counters_.opened);
-    record_answered_by_fastpath(conn->record.app_id, conn->record.context_id,
-                                conn->record.request_id);
+    flow_installed(*conn, response->flow_installed().flow_id());
     return;
   }
   if (response == nullptr && attempt < config_.install_attempts) {

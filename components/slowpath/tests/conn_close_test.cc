@@ -464,6 +464,83 @@ TEST(ConnClose, UnknownFlowEventsDoNotLeakFlows) {
   EXPECT_EQ(h.actor->counters().flow_events_unknown, 3u);
 }
 
+TEST(ConnClose, AFlowEventOvertakingItsInstallAnswerEstablishesTheConnection) {
+  // The fast path answers InstallFlow and sends FlowEvents over different sockets: a short
+  // connection's events can arrive before the answer. conn once took such a flow for one it
+  // had no record of and removed it: the app's connection vanished without a word, and its
+  // close waited for ever.
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.listener_80 = h.open_listener(80, 1);
+  h.accept(h.listener_80, 0xace, 2);
+  PeerSegment syn;
+  syn.src_port = 40300;
+  h.handshake(syn);
+  ASSERT_EQ(h.install_requests().size(), 1u);
+  const Envelope install = h.install_requests()[0];
+  h.flow_event(kFlow, FlowEvent::KIND_RX_FIN, peer_tuple(40300));
+  EXPECT_TRUE(h.removes().empty());
+  EXPECT_EQ(h.actor->counters().installs_learned_from_events, 1u);
+  const Connection* conn = h.actor->connections().find_flow(kFlow);
+  ASSERT_NE(conn, nullptr);
+  EXPECT_EQ(tuple_of(conn->record), peer_tuple(40300));
+  EXPECT_TRUE(conn->has(kConnRxFin));
+  // The answer comes later and changes nothing.
+  h.respond_installed(install, kFlow);
+  EXPECT_TRUE(h.removes().empty());
+  EXPECT_EQ(h.actor->connections().count(ConnState::kEstablished), 1u);
+  // The app's close ends it normally, answered with the removal.
+  h.close(kFlow, 3);
+  h.flow_event(kFlow, FlowEvent::KIND_CLOSED);
+  ASSERT_EQ(h.removes().size(), 1u);
+  EXPECT_EQ(h.removes()[0].notify().request_id(), 3u);
+  EXPECT_EQ(h.removes()[0].expect().remote_port(), 40300u);
+}
+
+TEST(ConnClose, ALateFlowEventOfAReusedFlowIdLeavesItsNewConnectionAlone) {
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow, 40000);
+  h.clear();
+  // A reset of the flow's previous connection (port 39999), reported after the id went to
+  // this one: not this connection's, and any removal must name the old tuple.
+  h.flow_event(kFlow, FlowEvent::KIND_RESET, peer_tuple(39999));
+  EXPECT_EQ(h.actor->connections().count(ConnState::kEstablished), 1u);
+  EXPECT_FALSE(h.actor->connections().find_flow(kFlow)->has(kConnFlowReset));
+  EXPECT_TRUE(h.notifies().empty());
+  ASSERT_EQ(h.removes().size(), 1u);
+  EXPECT_EQ(h.removes()[0].expect().remote_port(), 39999u);
+  EXPECT_EQ(h.actor->counters().flow_events_unknown, 1u);
+}
+
+TEST(ConnClose, ARecordWhoseFlowIdWentToAnotherConnectionTellsItsApp) {
+  // The fast path gave the id of connection A's flow to B: A's flow is gone. Its app must
+  // hear so (the answer to its close, here), or it waits for ever.
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  h.establish_passive(kFlow, 40000);  // A
+  h.close(kFlow, 70);
+  const uint64_t a_cookie = h.actor->connections().find_flow(kFlow)->record.opaque;
+  h.accept(h.listener_80, 0xb, 71);
+  PeerSegment syn;
+  syn.src_port = 40400;
+  h.handshake(syn);  // B
+  ASSERT_EQ(h.install_requests().size(), 2u);
+  const Envelope install = h.install_requests().back();
+  h.clear();
+  h.respond_installed(install, kFlow);
+  EXPECT_EQ(h.actor->counters().stale_records_dropped, 1u);
+  EXPECT_EQ(h.actor->connections().size(), 1u);
+  auto n = h.notifies();
+  ASSERT_EQ(n.size(), 1u);
+  EXPECT_EQ(n[0].type(), AppNotify::TYPE_CONN_CLOSED);
+  EXPECT_EQ(n[0].opaque(), a_cookie);
+  EXPECT_EQ(n[0].request_id(), 70u);
+}
+
 TEST(ConnClose, AppDetachDropsListenersAcceptsAndFlows) {
   TempDir dir;
   Harness h(dir);

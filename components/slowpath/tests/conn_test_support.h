@@ -203,10 +203,21 @@ class Harness {
     r.set_opaque(opaque.value_or(conn != nullptr ? conn->record.opaque : 0));
     request(r);
   }
-  void flow_event(uint32_t flow_id, fastpath::FlowEvent::Kind kind) {
+  // A FlowEvent names the connection the flow carries: by default the one conn recorded for
+  // the flow (none if conn knows no such flow), as the fast path would send it.
+  void flow_event(uint32_t flow_id, fastpath::FlowEvent::Kind kind,
+                  std::optional<FourTuple> tuple = std::nullopt) {
     fastpath::FlowEvent e;
     e.set_flow_id(flow_id);
     e.set_kind(kind);
+    const Connection* conn = actor ? actor->connections().find_flow(flow_id) : nullptr;
+    if (!tuple && conn != nullptr) tuple = tuple_of(conn->record);
+    if (tuple) {
+      e.mutable_tuple()->set_local_ip(tuple->local_ip);
+      e.mutable_tuple()->set_remote_ip(tuple->remote_ip);
+      e.mutable_tuple()->set_local_port(tuple->local_port);
+      e.mutable_tuple()->set_remote_port(tuple->remote_port);
+    }
     runner->deliver_event("fastpath", e);
   }
   void timer_fired(uint64_t key, uint32_t kind = kTimerKindHandshake) {
