@@ -957,6 +957,11 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     add_counter(report, "kernel_frames_dropped", kernel_drops_);
   }
   add_counter(report, "unanswered_app_requests", unanswered_.size());
+  size_t other_than_accepts = 0;
+  for (const auto& [key, entry] : unanswered_) {
+    if (entry.request.type() != AppRequestIn::TYPE_ACCEPT) ++other_than_accepts;
+  }
+  add_counter(report, "unanswered_requests_not_accepts", other_than_accepts);
   add_counter(report, "app_requests_refused", app_requests_refused_);
   add_counter(report, "attach_clients_dropped", apps_ ? apps_->pending_clients_dropped() : 0);
   if (port_) {

@@ -14,6 +14,14 @@ uint64_t stats_counter(const std::string& stats, const std::string& name) {
   return std::strtoull(stats.c_str() + at + name.size() + 2, nullptr, 10);
 }
 
+uint64_t stats_counter(const std::string& stats, const std::string& actor,
+                       const std::string& name) {
+  const size_t begin = stats.find("[" + actor + "]");
+  if (begin == std::string::npos) return 0;
+  const size_t end = stats.find("\n[", begin);
+  return stats_counter(stats.substr(begin, end == std::string::npos ? end : end - begin), name);
+}
+
 uint64_t core_counter(const std::string& stats, const std::string& column) {
   size_t table = stats.find("cores:");
   if (table == std::string::npos) return 0;

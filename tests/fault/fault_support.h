@@ -13,6 +13,9 @@ namespace vtas::fault {
 
 // A "  name   value" counter of `vtasctl stats` (first occurrence); 0 when absent.
 uint64_t stats_counter(const std::string& stats, const std::string& name);
+// The same within one actor's part ("[conn]", "[fastpath]", ...); 0 when absent.
+uint64_t stats_counter(const std::string& stats, const std::string& actor,
+                       const std::string& name);
 // The sum over all rows of column `column` of the "cores:" table of `vtasctl stats` (the fast
 // path's per-core counters: rx_bad, exceptions, bad_app_bumps, ...); 0 when absent.
 uint64_t core_counter(const std::string& stats, const std::string& column);

@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/fault/fault_support.h"
+
 namespace vtas::testing {
 namespace {
 
@@ -19,6 +21,8 @@ constexpr int kSinkPort = 9100;
 // Sizes so that each transfer spans several kills at this machine's speed.
 constexpr uint64_t kEchoBytes = 8ull << 20;  // per connection, Linux -> vtas -> Linux
 constexpr int kEchoConns = 2;
+// A transfer runs for about a second; one that takes this long stalled somewhere.
+constexpr double kStalledTransferSeconds = 20;
 constexpr uint64_t kSendBytes = 16ull << 20;  // vtas -> Linux
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -213,7 +217,35 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
   }
   std::cout << "transfers: echo clients=" << echo.exit_codes.size() << " (x" << kEchoConns
             << " connections), vtas senders=" << send.exit_codes.size() << "\n";
+  // A kill costs a transfer at most a retransmission or two: one that took far longer
+  // stalled (a connection lost track of, then found again), even if it completed.
+  double slowest = 0;
+  std::string slowest_name;
+  for (const auto* outputs : {&echo.outputs, &send.outputs}) {
+    for (const auto& name : *outputs) {
+      for (const auto& value : key_values(output(name), "seconds")) {
+        if (std::stod(value) > slowest) slowest = std::stod(value), slowest_name = name;
+      }
+    }
+  }
+  std::cout << "slowest transfer: " << slowest << " s (" << slowest_name << ")\n";
+  EXPECT_LT(slowest, kStalledTransferSeconds)
+      << slowest_name << ": " << output(slowest_name) << output(slowest_name + ".err");
   EXPECT_GE(echo.exit_codes.size() + send.exit_codes.size(), 2u);
+
+  // Nothing left behind once the transfers are done (the servers stay, with accepts
+  // posted): no flow in the fast path, no connection record in conn, and every close and
+  // open answered. A lost answer or a leaked flow shows here even when no transfer noticed.
+  std::string stats;
+  const bool clean = eventually(
+      [&] {
+        stats = vtas_->ctl({"stats"}).out;
+        return fault::stats_counter(stats, "fastpath", "flows") == 0 &&
+               fault::stats_counter(stats, "conn", "connections") == 0 &&
+               fault::stats_counter(stats, "fastpath", "unanswered_requests_not_accepts") == 0;
+      },
+      std::chrono::seconds(30));
+  EXPECT_TRUE(clean) << "left behind 30 s after the last transfer:\n" << stats;
 
   // Which way a RST went tells whose it was: "in" came from vtas, "out" from Linux.
   for (const char* counter : {"rsts_in", "rsts_out"}) {
