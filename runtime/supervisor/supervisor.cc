@@ -95,6 +95,7 @@ Status Supervisor::on_start() {
   if (options_.handle_signals) {
     if (Status s = watch_signals(); !s) return s;
   }
+  last_heartbeat_check_ = now();
   every(milliseconds(manifest_.supervision().heartbeat_interval_ms()), [this] { check_heartbeats(); });
   log().info("instance '{}' starting {} actors (runtime directory {})", manifest_.instance(),
              records_.size(), directory_.runtime_dir());
@@ -252,12 +253,28 @@ void Supervisor::handle_heartbeat(const supervisor::Heartbeat& beat, const Incom
 
 void Supervisor::check_heartbeats() {
   auto timeout = milliseconds(manifest_.supervision().heartbeat_timeout_ms());
+  const TimePoint t = now();
+  const Nanos since_last_check = t - last_heartbeat_check_;
+  last_heartbeat_check_ = t;
+  if (since_last_check > timeout / 2) {
+    // This loop itself did not run for a while (the machine or this process stalled: a
+    // VM's steal time, a blocked write): the heartbeats that came meanwhile still wait
+    // unread in the socket, and the silence may be ours, not the actors'. Killing them
+    // now would restart healthy actors, the fast path with every connection among them.
+    // Their clocks start again; one really hung is caught a timeout later.
+    log().warn("the supervisor's own loop stalled for {} ms: heartbeat clocks restarted",
+               std::chrono::duration_cast<milliseconds>(since_last_check).count());
+    for (auto& r : records_) {
+      if (r->state == ctl::ACTOR_STATE_RUNNING) r->last_heartbeat = std::max(r->last_heartbeat, t);
+    }
+    return;
+  }
   for (auto& r : records_) {
     if (r->state != ctl::ACTOR_STATE_RUNNING || r->hung) continue;
-    if (now() - r->last_heartbeat <= timeout) continue;
+    if (t - r->last_heartbeat <= timeout) continue;
     r->hung = true;
     log().error("'{}' sent no heartbeat for {} ms: it is hung", r->spec.name(),
-                ms_between(r->last_heartbeat, now()));
+                ms_between(r->last_heartbeat, t));
     if (r->thread) {
       // A thread cannot be killed alone; the instance as a whole is no longer trustworthy.
       begin_shutdown(1, "thread actor '" + r->spec.name() + "' is hung");

@@ -130,6 +130,7 @@ class Supervisor final : public Actor {
   int signal_fd_ = -1;
   int signals_seen_ = 0;
   TimePoint started_at_{};
+  TimePoint last_heartbeat_check_{};  // when check_heartbeats() last ran
   uint64_t trace_forwarded_ = 0;
 };
 

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <regex>
+#include <thread>
 
 #include "tests/integration/instance.h"
 
@@ -133,6 +134,27 @@ TEST(Supervisor, HungActorIsKilledAndRestarted) {
            actor_field(s, "echo", "state") == "ACTOR_STATE_RUNNING";
   })) << instance.supervisor_stderr();
   EXPECT_NE(actor_field(instance.status_json(), "echo", "last_exit").find("hung"), std::string::npos);
+  EXPECT_EQ(instance.stop(), 0);
+}
+
+TEST(Supervisor, ItsOwnStallKillsNoActor) {
+  // A stalled supervisor (the VM's steal time, a blocked write) wakes up to heartbeats it
+  // has not read yet: it once took every actor for hung and killed them all, the fast path
+  // and its connections with them.
+  Instance instance("supervision { heartbeat_interval_ms: 20 heartbeat_timeout_ms: 300 }\n"
+                    "actor { name: \"echo\" kind: \"diag-echo\" }\n");
+  ASSERT_TRUE(instance.start()) << instance.supervisor_stderr();
+  ASSERT_EQ(::kill(instance.pid(), SIGSTOP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the stall itself
+  ASSERT_EQ(::kill(instance.pid(), SIGCONT), 0);
+  ASSERT_TRUE(eventually([&] {
+    return instance.supervisor_stderr().find("own loop stalled") != std::string::npos;
+  })) << instance.supervisor_stderr();
+  // Well past another timeout: the actor, alive all along, is still its first incarnation.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  const std::string s = instance.status_json();
+  EXPECT_EQ(actor_field(s, "echo", "restarts"), "0") << instance.supervisor_stderr();
+  EXPECT_EQ(actor_field(s, "echo", "state"), "ACTOR_STATE_RUNNING");
   EXPECT_EQ(instance.stop(), 0);
 }
 
