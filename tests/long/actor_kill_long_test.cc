@@ -13,7 +13,7 @@ TEST_F(ActorKillFixture, HundredKillsUnderTransfersLoseNothing) {
   std::cout << restart_summary(kills);
   EXPECT_EQ(kills.size(), 100u);
   // The design's promise: the supervisor has a killed actor back within one second.
-  for (const auto& k : kills) EXPECT_LT(k.supervisor_ms, 1000) << k.actor;
+  EXPECT_EQ(slow_restarts(kills), "");
 }
 
 // conn alone, under connection churn: handshakes (SYN-ACK sent, third ACK not yet seen; or
@@ -22,7 +22,7 @@ TEST_F(ActorKillFixture, FiftyConnKillsUnderConnectionChurnResetNothing) {
   const auto kills = run_kills({.kills = 50, .actors = {"conn"}, .churn = true});
   std::cout << restart_summary(kills);
   EXPECT_EQ(kills.size(), 50u);
-  for (const auto& k : kills) EXPECT_LT(k.supervisor_ms, 1000) << k.actor;
+  EXPECT_EQ(slow_restarts(kills), "");
 }
 
 }  // namespace

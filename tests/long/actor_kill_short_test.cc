@@ -13,7 +13,7 @@ TEST_F(ActorKillFixture, ShortTenKillsUnderTransfersLoseNothing) {
   const auto kills = run_kills({.kills = 10});
   std::cout << restart_summary(kills);
   EXPECT_EQ(kills.size(), 10u);
-  for (const auto& k : kills) EXPECT_LT(k.supervisor_ms, 1000) << k.actor;
+  EXPECT_EQ(slow_restarts(kills), "");
 }
 
 }  // namespace

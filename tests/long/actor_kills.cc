@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "tests/fault/fault_support.h"
+#include "tests/long/stall_witness.h"
 
 namespace vtas::testing {
 namespace {
@@ -46,6 +47,7 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
   // apart as a loop and delay restarts up to backoff.max_ms (1 s) -- by design, and measured
   // apart in the report; here we measure the restart itself.
   slow_path_actor_options_ = "backoff { reset_after_ms: 20 }";
+  StallWitness witness;
   start_direct();
   if (HasFatalFailure()) return records;
   // Count RSTs the Linux side sends or receives: there must be none. Each is also logged
@@ -148,8 +150,13 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
     KillRecord r{actor, ms_since(t0), 0};
     const std::string supervisor_ms = actor_field(after, actor, "last_restart_ms");
     r.supervisor_ms = supervisor_ms.empty() ? 0 : std::stod(supervisor_ms);
-    std::printf("kill n=%d actor=%s pid=%s observed_ms=%.1f supervisor_ms=%.0f\n", k, actor.c_str(),
-                pid.c_str(), r.observed_ms, r.supervisor_ms);
+    r.machine_stall_ms =
+        static_cast<double>(witness.stalled_within(t0, std::chrono::steady_clock::now()).count());
+    std::printf("kill n=%d actor=%s pid=%s observed_ms=%.1f supervisor_ms=%.0f%s\n", k,
+                actor.c_str(), pid.c_str(), r.observed_ms, r.supervisor_ms,
+                r.machine_stall_ms > 0
+                    ? (" machine_stall_ms=" + std::to_string(int(r.machine_stall_ms))).c_str()
+                    : "");
     if (r.supervisor_ms >= 1000) {
       // Slow: show what the supervisor logged from this kill on (the end-of-test log is cut
       // to its last lines), to tell a slow exec from a slow start of the actor itself.
@@ -257,6 +264,18 @@ std::vector<KillRecord> ActorKillFixture::run_kills(const KillPlan& plan) {
   return records;
 }
 
+std::string slow_restarts(const std::vector<KillRecord>& kills) {
+  std::ostringstream out;
+  for (size_t i = 0; i < kills.size(); ++i) {
+    const KillRecord& k = kills[i];
+    if (k.restart_ms() < 1000) continue;
+    out << "kill " << i << " (" << k.actor << "): restart " << k.supervisor_ms << " ms";
+    if (k.machine_stall_ms > 0) out << ", of which the machine stood still " << k.machine_stall_ms;
+    out << "\n";
+  }
+  return out.str();
+}
+
 std::string restart_summary(const std::vector<KillRecord>& kills) {
   std::map<std::string, std::vector<const KillRecord*>> by_actor;
   for (const auto& k : kills) {
@@ -265,6 +284,15 @@ std::string restart_summary(const std::vector<KillRecord>& kills) {
   }
   std::ostringstream out;
   char line[256];
+  size_t stalled = 0;
+  double longest = 0;
+  for (const auto& k : kills) {
+    if (k.machine_stall_ms > 0) ++stalled, longest = std::max(longest, k.machine_stall_ms);
+  }
+  if (stalled > 0) {
+    out << "machine stalls during restarts: " << stalled << " kill(s), longest " << longest
+        << " ms (subtracted from the restart times checked)\n";
+  }
   for (const auto& [actor, list] : by_actor) {
     for (const bool observed : {false, true}) {
       std::vector<double> v;

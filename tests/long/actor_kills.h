@@ -19,6 +19,9 @@ struct KillRecord {
   std::string actor;
   double observed_ms = 0;    // SIGKILL -> `vtasctl status` shows the new incarnation running
   double supervisor_ms = 0;  // the supervisor's last_restart_ms: exit detected -> ready again
+  double machine_stall_ms = 0;  // of observed_ms, how long the whole machine stood still
+  // The restart's own time: what the supervisor measured, less the machine's stall.
+  double restart_ms() const { return supervisor_ms - machine_stall_ms; }
 };
 
 struct KillPlan {
@@ -33,7 +36,11 @@ class ActorKillFixture : public LongFixture {
   std::vector<KillRecord> run_kills(const KillPlan& plan);
 };
 
-// "restart-time actor=<a> n=<n> p50_ms=.. p99_ms=.. max_ms=.. (observed|supervisor)" lines.
+// "restart-time actor=<a> n=<n> p50_ms=.. p99_ms=.. max_ms=.. (observed|supervisor)" lines,
+// and a line for the machine's stalls if any kill met one.
 std::string restart_summary(const std::vector<KillRecord>& kills);
+// The kills whose restart took a second or more (less any stall of the whole machine during
+// it), one per line; empty when every actor was back within a second, as the design promises.
+std::string slow_restarts(const std::vector<KillRecord>& kills);
 
 }  // namespace vtas::testing
