@@ -472,13 +472,7 @@ TEST(ConnClose, AFlowEventOvertakingItsInstallAnswerEstablishesTheConnection) {
   TempDir dir;
   Harness h(dir);
   h.start();
-  h.listener_80 = h.open_listener(80, 1);
-  h.accept(h.listener_80, 0xace, 2);
-  PeerSegment syn;
-  syn.src_port = 40300;
-  h.handshake(syn);
-  ASSERT_EQ(h.install_requests().size(), 1u);
-  const Envelope install = h.install_requests()[0];
+  const Envelope install = h.passive_open_installing(40300, 0xace, 2);
   h.flow_event(kFlow, FlowEvent::KIND_RX_FIN, peer_tuple(40300));
   EXPECT_TRUE(h.removes().empty());
   EXPECT_EQ(h.actor->counters().installs_learned_from_events, 1u);
@@ -524,12 +518,7 @@ TEST(ConnClose, ARecordWhoseFlowIdWentToAnotherConnectionTellsItsApp) {
   h.establish_passive(kFlow, 40000);  // A
   h.close(kFlow, 70);
   const uint64_t a_cookie = h.actor->connections().find_flow(kFlow)->record.opaque;
-  h.accept(h.listener_80, 0xb, 71);
-  PeerSegment syn;
-  syn.src_port = 40400;
-  h.handshake(syn);  // B
-  ASSERT_EQ(h.install_requests().size(), 2u);
-  const Envelope install = h.install_requests().back();
+  const Envelope install = h.passive_open_installing(40400, 0xb, 71);  // B
   h.clear();
   h.respond_installed(install, kFlow);
   EXPECT_EQ(h.actor->counters().stale_records_dropped, 1u);
@@ -546,13 +535,9 @@ TEST(ConnClose, AppDetachDropsListenersAcceptsAndFlows) {
   Harness h(dir);
   h.start();
   h.establish_passive(kFlow);
-  h.accept(h.listener_80, 0x9, 80);
   // A passive open still installing when the app goes.
-  PeerSegment syn;
-  syn.src_port = 40100;
-  h.handshake(syn);
+  const Envelope installing = h.passive_open_installing(40100, 0x9, 80);
   ASSERT_EQ(h.install_requests().size(), 2u);
-  const Envelope installing = h.install_requests()[1];
   h.clear();
   fastpath::AppDetached gone;
   gone.set_app_id(kAppId);

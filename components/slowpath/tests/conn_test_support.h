@@ -326,6 +326,19 @@ class Harness {
     segment(third_ack(syn), flow_group);
   }
 
+  // A passive open on listener_80 (opened first if need be) left installing: an accept with
+  // `cookie`, a handshake from `peer_port`. Returns its InstallFlow, unanswered.
+  Envelope passive_open_installing(uint16_t peer_port, uint64_t cookie, uint32_t request_id) {
+    if (listener_80 == 0) listener_80 = open_listener(80, 9000);
+    accept(listener_80, cookie, request_id);
+    PeerSegment syn;
+    syn.src_port = peer_port;
+    handshake(syn);
+    const auto installs = install_requests();
+    EXPECT_FALSE(installs.empty());
+    return installs.empty() ? Envelope{} : installs.back();
+  }
+
   // Runs a passive open to completion: listener on 80 with an accept, a SYN, the third ACK,
   // installed as `flow_id`. Returns the InstallFlow.
   fastpath::InstallFlow establish_passive(uint32_t flow_id, uint16_t peer_port = 40000,
