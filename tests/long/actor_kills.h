@@ -3,9 +3,12 @@
 // whole time (finished transfers are replaced by new connections) and, with `churn`, a Linux
 // client opens short echo connections back to back (so handshakes and closes are always in
 // flight when an actor dies). Then checks that every transfer completed with the right
-// SHA-256, that every churn connection echoed, that no RST crossed the wire, and that the
-// supervisor had every actor back within a second. Used by the long suite (100 kills, and 50
-// kills of conn alone under churn) and its integration variant (10 kills).
+// SHA-256 and none stalled (20 s), that every churn connection echoed, that no RST crossed
+// the wire, that nothing was left behind (no flow, no connection record, no unanswered close
+// or open), and that the supervisor had every actor back within a second (less any time the
+// whole machine stood still meanwhile, which a StallWitness measures and the output shows).
+// Used by the long suite (100 kills, and 50 kills of conn alone under churn) and its
+// integration variant (10 kills).
 #pragma once
 
 #include <string>
