@@ -186,6 +186,22 @@ void ConnActor::post_accept(const AppRequestIn& request) {
     answer(request, AppNotify::TYPE_ACCEPTED, -ENOBUFS);
     return;
   }
+  for (const PostedAccept& posted : l->accepts) {
+    if (posted.record.app_id == request.app_id() &&
+        posted.record.context_id == request.context_id() &&
+        posted.record.request_id == request.request_id() && request.request_id() != 0) {
+      // The same accept, still waiting, asked again after its log entry aged out (an accept
+      // can wait for minutes). Posting it twice would hand two connections to one
+      // connection object of the app, and one of them would never be read.
+      ++counters_.accepts_posted_twice;
+      if (log_app()) {
+        log().warn("app {} context {}: accept request {} is already posted: copy ignored",
+                   request.app_id(), request.context_id(), request.request_id());
+      }
+      record_deferred(request);
+      return;
+    }
+  }
   AcceptRecord a{};
   a.listener_id = l->record.listener_id;
   a.app_id = request.app_id();

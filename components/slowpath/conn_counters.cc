@@ -56,6 +56,7 @@ void ConnCounters::fill(supervisor::StatsReport* report) const {
   VTAS_CONN_COUNTER(flow_events_unknown);
   VTAS_CONN_COUNTER(installs_learned_from_events);
   VTAS_CONN_COUNTER(stale_records_dropped);
+  VTAS_CONN_COUNTER(accepts_posted_twice);
   VTAS_CONN_COUNTER(closes);
   VTAS_CONN_COUNTER(aborts);
   VTAS_CONN_COUNTER(resets_by_peer);

@@ -60,6 +60,7 @@ struct ConnCounters {
   uint64_t flow_events_unknown = 0;
   uint64_t installs_learned_from_events = 0;  // a FlowEvent overtook the install's answer
   uint64_t stale_records_dropped = 0;         // the fast path reused their flow id
+  uint64_t accepts_posted_twice = 0;          // a repeated accept request while it waits
   // close
   uint64_t closes = 0;
   uint64_t aborts = 0;  // abortive closes (app reset, detach, close timeout)

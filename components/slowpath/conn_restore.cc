@@ -117,11 +117,16 @@ void ConnActor::restore(RegistryContents contents) {
     }
   }
   std::sort(contents.accepts.begin(), contents.accepts.end(), by_order<AcceptRecord>);
+  std::set<std::tuple<uint32_t, uint32_t, uint32_t>> posted_accepts;
   for (const auto& [slot, r] : contents.accepts) {
     std::string why = check_record(r);
     if (why.empty() && r.request_id != 0 &&
         used_accepts.count({r.app_id, r.context_id, r.request_id}) != 0) {
       why = "a connection already used it";
+    }
+    if (why.empty() && r.request_id != 0 &&
+        !posted_accepts.insert({r.app_id, r.context_id, r.request_id}).second) {
+      why = "the same accept request is posted already";
     }
     Listener* l = listeners_.find(r.listener_id);
     if (why.empty() && (l == nullptr || l->record.app_id != r.app_id)) {

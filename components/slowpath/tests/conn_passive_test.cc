@@ -489,5 +489,20 @@ TEST(ConnPassive, ListenCloseDropsTheListener) {
   EXPECT_EQ(h.last_notify().status(), 0);
 }
 
+TEST(ConnPassive, AnAcceptAskedAgainAfterItsLogEntryAgedOutIsNotPostedTwice) {
+  // An accept can wait for minutes; the request log remembers the last few thousand
+  // requests. A copy of a waiting accept that comes after its entry aged out must not post
+  // it a second time: two connections would go to one connection object of the app.
+  TempDir dir;
+  Harness h(dir);
+  h.start();
+  const uint32_t l = h.open_listener(80, 1);
+  h.accept(l, 0xa1, 2);
+  for (uint32_t id = 3; id < 3 + 300; ++id) h.listen(80, id);  // refused, and logged
+  h.accept(l, 0xa1, 2);
+  EXPECT_EQ(h.actor->listeners().accepts_posted(), 1u);
+  EXPECT_EQ(h.actor->counters().accepts_posted_twice, 1u);
+}
+
 }  // namespace
 }  // namespace vtas::conn

@@ -169,6 +169,27 @@ TEST(ConnRestart, AnAcceptAConnectionAlreadyUsedIsNotPostedAgain) {
   EXPECT_EQ(h2->actor->connections().size(), 1u);
 }
 
+TEST(ConnRestart, TwoRecordsOfOneAcceptRequestPostItOnce) {
+  TempDir dir;
+  auto h = std::make_unique<Harness>(dir);
+  h->start();
+  const uint32_t l = h->open_listener(80, 1);
+  h->accept(l, 0xa1, 2);
+  h->actor.reset();
+  {
+    auto r = reopen_registry(dir);
+    ASSERT_TRUE(r);
+    auto contents = r->take_contents();
+    ASSERT_EQ(contents.accepts.size(), 1u);
+    AcceptRecord copy = contents.accepts[0].second;
+    copy.order += 1;
+    ASSERT_TRUE(r->accepts().insert(copy));
+  }
+  auto h2 = restart(dir, *h);
+  EXPECT_EQ(h2->actor->listeners().accepts_posted(), 1u);
+  EXPECT_EQ(h2->actor->counters().registry_dropped, 1u);
+}
+
 TEST(ConnRestart, FirstIncarnationStartsFresh) {
   TempDir dir;
   auto h = std::make_unique<Harness>(dir);
