@@ -2,7 +2,10 @@
 
 #include <google/protobuf/text_format.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -43,6 +46,29 @@ bool parse_args(int argc, const char* const* argv, ActorArgs* out) {
   return !out->runtime_dir.empty() && !out->name.empty();
 }
 
+// Milliseconds since this process was forked (/proc/self/stat's start time, in clock ticks
+// since boot); -1 if unknown.
+double ms_since_fork() {
+  std::ifstream stat("/proc/self/stat");
+  std::string text;
+  std::getline(stat, text);
+  const size_t name_end = text.rfind(')');
+  if (name_end == std::string::npos || name_end + 2 > text.size()) return -1;
+  std::istringstream fields(text.substr(name_end + 2));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {  // field 22 is starttime
+    if (!(fields >> field)) return -1;
+  }
+  timespec now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  const double start_s = std::strtod(field.c_str(), nullptr) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  return (static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9 - start_s) * 1000;
+}
+
+// A start slower than this is logged with where the time went: the supervisor expects an
+// actor back within a second, and now and then one takes several (issue 8).
+constexpr double kSlowStartMs = 500;
+
 }  // namespace
 
 int run_actor_process(int argc, const char* const* argv, const ActorRegistry& registry) {
@@ -56,6 +82,8 @@ int run_actor_process(int argc, const char* const* argv, const ActorRegistry& re
     return kExitUsage;
   }
   auto logger = log::get(args.name);
+  const double before_main_ms = ms_since_fork();
+  const auto main_entered = std::chrono::steady_clock::now();
   std::string path = args.runtime_dir + "/manifest.txtpb";
   std::ifstream in(path);
   std::stringstream text;
@@ -90,6 +118,13 @@ int run_actor_process(int argc, const char* const* argv, const ActorRegistry& re
   options.supervisor = kSupervisorName;
   options.trace_endpoint = directory.trace_in_endpoint(false);
   options.heartbeat_interval = std::chrono::milliseconds(manifest.supervision().heartbeat_interval_ms());
+  const double in_main_ms = std::chrono::duration<double, std::milli>(
+                                std::chrono::steady_clock::now() - main_entered).count();
+  if (before_main_ms >= kSlowStartMs || in_main_ms >= kSlowStartMs) {
+    logger->warn("slow start: {:.0f} ms from fork to main (exec, loading the libraries), "
+                 "{:.0f} ms from main to the actor's own start (manifest, actor creation)",
+                 before_main_ms, in_main_ms);
+  }
   zmq::context_t context;
   Status status;
   {
