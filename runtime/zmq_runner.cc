@@ -98,11 +98,10 @@ Status ZmqActorRunner::run(Actor& actor) {
   actor.bind_io(this, options_.incarnation);
   const auto start_began = std::chrono::steady_clock::now();
   if (Status s = actor.on_start(); !s) return s;
-  const auto start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now() - start_began).count();
-  if (start_ms >= 500) {
-    // The supervisor expects an actor back within a second: say which part was slow.
-    logger_->warn("slow start: the actor's own start (on_start) took {} ms", start_ms);
+  const auto start_took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start_began);
+  if (start_took >= kSlowActorStart) {
+    logger_->warn("slow start: the actor's own start (on_start) took {} ms", start_took.count());
   }
 
   if (!options_.supervisor.empty()) {

@@ -14,6 +14,7 @@
 
 #include <zmq.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -26,6 +27,11 @@
 #include "runtime/log.h"
 
 namespace vtas {
+
+// An actor start that takes this long or more is logged with where the time went (the
+// process start in actor_process.cc, on_start here): the supervisor expects an actor back
+// within a second.
+inline constexpr std::chrono::milliseconds kSlowActorStart{500};
 
 struct RunnerOptions {
   std::string name;

@@ -919,18 +919,19 @@ void FastPathActor::fill_flow_table(supervisor::StatsReport* report) {
 }
 
 // App requests conn has not answered, accepts apart (an app keeps those posted ahead): a
-// close or an open that stays here names a connection conn lost track of.
-void FastPathActor::fill_unanswered_table(supervisor::StatsReport* report) {
+// close or an open that stays here names a connection conn lost track of. Returns how many
+// there are (the table shows the first 16).
+size_t FastPathActor::fill_unanswered_table(supervisor::StatsReport* report) {
   auto* table = report->add_tables();
   table->set_name("unanswered app requests other than accepts (first 16)");
   for (const char* col : {"app", "context", "request", "type", "flow", "cookie", "age_ms"}) {
     table->add_columns(col);
   }
-  int shown = 0;
+  size_t other_than_accepts = 0;
   for (const auto& [key, entry] : unanswered_) {
     const AppRequestIn& request = entry.request;
     if (request.type() == AppRequestIn::TYPE_ACCEPT) continue;
-    if (++shown > 16) break;
+    if (++other_than_accepts > 16) continue;
     const auto age = std::chrono::duration_cast<std::chrono::milliseconds>(now() - entry.since);
     auto* row = table->add_rows();
     for (const std::string& cell :
@@ -941,6 +942,7 @@ void FastPathActor::fill_unanswered_table(supervisor::StatsReport* report) {
       row->add_cells(cell);
     }
   }
+  return other_than_accepts;
 }
 
 void FastPathActor::fill_stats(supervisor::StatsReport* report) {
@@ -957,11 +959,7 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     add_counter(report, "kernel_frames_dropped", kernel_drops_);
   }
   add_counter(report, "unanswered_app_requests", unanswered_.size());
-  size_t other_than_accepts = 0;
-  for (const auto& [key, entry] : unanswered_) {
-    if (entry.request.type() != AppRequestIn::TYPE_ACCEPT) ++other_than_accepts;
-  }
-  add_counter(report, "unanswered_requests_not_accepts", other_than_accepts);
+  add_counter(report, "unanswered_requests_not_accepts", fill_unanswered_table(report));
   add_counter(report, "app_requests_refused", app_requests_refused_);
   add_counter(report, "attach_clients_dropped", apps_ ? apps_->pending_clients_dropped() : 0);
   if (port_) {
@@ -973,7 +971,6 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     add_counter(report, "port_tx_errors", ps.tx_errors);
     add_counter(report, "port_rx_no_buffer", ps.rx_no_buffer);
   }
-  fill_unanswered_table(report);
   if (!flows_) return;
   fill_flow_table(report);
   auto* table = report->add_tables();

@@ -102,7 +102,7 @@ class FastPathActor final : public Actor {
   // receive: hand the frame to the core as if it had just arrived instead of sending it.
   bool send_frame(const std::string& frame, uint32_t core, bool stamp, bool receive = false);
   void fill_flow_table(supervisor::StatsReport* report);
-  void fill_unanswered_table(supervisor::StatsReport* report);
+  size_t fill_unanswered_table(supervisor::StatsReport* report);
   // Tells arp our MAC (it answers ARP requests for our address with it).
   void announce_mac();
 

@@ -74,7 +74,7 @@ Connection* ConnActor::connection_of_event(const fastpath::FlowEvent& event) {
     return by_tuple;
   }
   // Else a late event of a flow that is gone (its id reused since): about nobody here.
-  return by_tuple != nullptr && by_tuple->record.flow_id == event.flow_id() ? by_tuple : nullptr;
+  return nullptr;
 }
 
 void ConnActor::drop_stale_connection(Connection& conn) {

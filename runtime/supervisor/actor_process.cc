@@ -65,10 +65,6 @@ double ms_since_fork() {
   return (static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) / 1e9 - start_s) * 1000;
 }
 
-// A start slower than this is logged with where the time went: the supervisor expects an
-// actor back within a second, and now and then one takes several (issue 8).
-constexpr double kSlowStartMs = 500;
-
 }  // namespace
 
 int run_actor_process(int argc, const char* const* argv, const ActorRegistry& registry) {
@@ -120,7 +116,8 @@ int run_actor_process(int argc, const char* const* argv, const ActorRegistry& re
   options.heartbeat_interval = std::chrono::milliseconds(manifest.supervision().heartbeat_interval_ms());
   const double in_main_ms = std::chrono::duration<double, std::milli>(
                                 std::chrono::steady_clock::now() - main_entered).count();
-  if (before_main_ms >= kSlowStartMs || in_main_ms >= kSlowStartMs) {
+  const double slow_ms = static_cast<double>(kSlowActorStart.count());
+  if (before_main_ms >= slow_ms || in_main_ms >= slow_ms) {
     logger->warn("slow start: {:.0f} ms from fork to main (exec, loading the libraries), "
                  "{:.0f} ms from main to the actor's own start (manifest, actor creation)",
                  before_main_ms, in_main_ms);

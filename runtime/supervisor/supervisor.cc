@@ -265,7 +265,7 @@ void Supervisor::check_heartbeats() {
     log().warn("the supervisor's own loop stalled for {} ms: heartbeat clocks restarted",
                std::chrono::duration_cast<milliseconds>(since_last_check).count());
     for (auto& r : records_) {
-      if (r->state == ctl::ACTOR_STATE_RUNNING) r->last_heartbeat = std::max(r->last_heartbeat, t);
+      if (r->state == ctl::ACTOR_STATE_RUNNING) r->last_heartbeat = t;
     }
     return;
   }
