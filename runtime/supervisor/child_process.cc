@@ -1,6 +1,7 @@
 #include "runtime/supervisor/child_process.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -14,6 +15,41 @@ namespace vtas {
 namespace {
 
 int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+// The child runs on its own small stack, in our memory, until exec (CLONE_VM | CLONE_VFORK,
+// as posix_spawn does). Unlike fork(), nothing of the supervisor's address space is copied:
+// fork() of a multi-threaded process write-locks its whole memory map while it copies it, and
+// under load that stood the supervisor (and every thread touching memory) still for up to
+// seconds; see docs/decisions.md.
+constexpr size_t kChildStackBytes = 64 * 1024;
+
+struct ChildStart {
+  char** argv;
+  pid_t parent;
+  int exec_errno;  // written by the child when exec fails; read by the parent after clone
+};
+
+// Only raw system calls here: the child shares the parent's memory, so it must not take
+// locks, allocate or touch anything but `start`.
+int child_main(void* arg) {
+  auto* start = static_cast<ChildStart*>(arg);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // dies with the thread that spawned it
+  if (::getppid() != start->parent) ::_exit(127);  // the supervisor died before we got here
+  // A terminal's Ctrl-C is for the supervisor, which then stops actors in order. Handlers
+  // (none are expected) go back to the default so none runs here before exec.
+  for (int sig = 1; sig < NSIG; ++sig) {
+    struct sigaction current {};
+    if (::sigaction(sig, nullptr, &current) != 0) continue;
+    if (current.sa_handler != SIG_DFL && current.sa_handler != SIG_IGN) ::signal(sig, SIG_DFL);
+  }
+  ::signal(SIGINT, SIG_IGN);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execv(start->argv[0], start->argv);
+  start->exec_errno = errno;
+  ::_exit(127);
+}
 
 }  // namespace
 
@@ -58,22 +94,24 @@ Result<ChildProcess> ChildProcess::spawn(const std::vector<std::string>& argv) {
   args.reserve(argv.size() + 1);
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  pid_t parent = ::getpid();
 
-  pid_t pid = ::fork();
-  if (pid < 0) return make_error(std::string("fork failed: ") + ::strerror(errno));
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the supervisor died before we got here
-    ::signal(SIGINT, SIG_IGN);
-    sigset_t none;
-    ::sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execv(args[0], args.data());
-    const char msg[] = "vtas: exec of actor binary failed\n";
-    [[maybe_unused]] auto n = ::write(2, msg, sizeof(msg) - 1);
-    ::_exit(127);
+  // No signal handler may run in the child while it shares our memory: block everything
+  // around the clone; the child clears its own mask just before exec.
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &previous);
+  ChildStart start{args.data(), ::getpid(), 0};
+  std::vector<char> stack(kChildStackBytes);
+  pid_t pid = ::clone(child_main, stack.data() + stack.size(), CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+  const int clone_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+
+  if (pid < 0) return make_error(std::string("clone failed: ") + ::strerror(clone_errno));
+  if (start.exec_errno != 0) {
+    // CLONE_VFORK: we resume only once the child has exec'd or given up, so a failed exec is
+    // known here, with its reason, instead of as an exit status 127 later.
+    ::waitpid(pid, nullptr, 0);
+    return make_error("cannot run " + argv[0] + ": " + ::strerror(start.exec_errno));
   }
   ChildProcess child;
   child.pid_ = pid;

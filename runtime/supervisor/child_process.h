@@ -32,7 +32,9 @@ class ChildProcess {
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
-  // Forks and execs `argv[0]` with `argv`. The child dies with the supervisor
+  // Starts `argv[0]` with `argv` without copying the caller's memory (clone with CLONE_VM |
+  // CLONE_VFORK, as posix_spawn does; returns once the child has exec'd). A failed exec is an
+  // error naming the reason. The child dies with the thread that spawned it
   // (PR_SET_PDEATHSIG), ignores SIGINT (a terminal's Ctrl-C is for the supervisor, which then
   // stops actors in order) and starts with an empty signal mask.
   static Result<ChildProcess> spawn(const std::vector<std::string>& argv);

@@ -16,6 +16,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
+// A spawn this slow is worth a warning: the loop (heartbeats, restarts) waited for it.
+constexpr uint64_t kSlowSpawnMs = 100;
+
 uint64_t ms_between(TimePoint from, TimePoint to) {
   return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(to - from).count());
 }
@@ -180,10 +183,15 @@ Status Supervisor::spawn(Record& r) {
     watch_fd(r.thread->exit_fd(), [this, &r] { on_thread_exit(r); });
   } else {
     std::string binary = r.spec.has_binary() ? r.spec.binary() : options_.default_actor_binary;
+    const TimePoint spawn_began = now();
     auto child = ChildProcess::spawn({binary, "actor", "--runtime-dir", directory_.runtime_dir(),
                                       "--name", name, "--incarnation",
                                       std::to_string(r.incarnation)});
     if (!child) return child.error();
+    // Spawning takes well under a millisecond; the loop stands still while it runs.
+    if (const uint64_t spawn_ms = ms_between(spawn_began, now()); spawn_ms >= kSlowSpawnMs) {
+      log().warn("spawning '{}' took {} ms (the supervisor's loop waited for it)", name, spawn_ms);
+    }
     r.process = std::move(*child);
     r.pid = r.process.pid();
     watch_fd(r.process.pidfd(), [this, &r] { on_process_exit(r); });

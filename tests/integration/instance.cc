@@ -6,10 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+
+#include "tests/integration/spawn.h"
 
 namespace vtas::testing {
 namespace {
@@ -38,17 +41,14 @@ CommandResult run_command(const std::vector<std::string>& argv, std::chrono::mil
   CommandResult result;
   std::string dir = make_temp_dir("vtas-cmd-");
   std::string out_path = dir + "/out", err_path = dir + "/err";
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
+  SpawnOptions options;
+  options.stdout_path = out_path;
+  options.stderr_path = err_path;
+  const pid_t pid = spawn_process(argv, options);
+  if (pid < 0) {
+    result.err = "cannot run " + argv[0] + ": " + ::strerror(errno);
+    std::filesystem::remove_all(dir);
+    return result;
   }
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
@@ -100,20 +100,13 @@ Instance::~Instance() {
 bool Instance::start(std::vector<std::string> extra_args) {
   int ready[2];
   if (::pipe(ready) != 0) return false;
-  pid_ = ::fork();
-  if (pid_ == 0) {
-    ::close(ready[0]);
-    int err = ::open(stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(err, 2);
-    std::vector<std::string> argv{vtas_binary(), "--manifest", manifest_path_,
-                                  "--ready-fd=" + std::to_string(ready[1])};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> argv{vtas_binary(), "--manifest", manifest_path_,
+                                "--ready-fd=" + std::to_string(ready[1])};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  SpawnOptions options;
+  options.stderr_path = stderr_path_;
+  options.close_fds = {ready[0]};
+  pid_ = spawn_process(argv, options);
   ::close(ready[1]);
   pollfd p{ready[0], POLLIN, 0};
   bool ok = false;

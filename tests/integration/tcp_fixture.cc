@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/spawn.h"
+
 namespace vtas::testing {
 
 void TcpFixture::start_instance(const std::string& extra_tas) {
@@ -52,21 +54,13 @@ void TcpFixture::TearDown() {
 }
 
 pid_t TcpFixture::spawn_app(const std::vector<std::string>& args, const std::string& name) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setenv("VTAS_RUNTIME_DIR", vtas_->runtime_dir().c_str(), 1);
-    int out = ::open((dir_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int err = ::open((dir_ + "/" + name + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<std::string> full{VTAS_LL_TOOL};
-    full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : full) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> full{VTAS_LL_TOOL};
+  full.insert(full.end(), args.begin(), args.end());
+  SpawnOptions options;
+  options.stdout_path = dir_ + "/" + name;
+  options.stderr_path = dir_ + "/" + name + ".err";
+  options.env = {{"VTAS_RUNTIME_DIR", vtas_->runtime_dir()}};
+  const pid_t pid = spawn_process_or_abort(full, options);
   apps_.push_back(pid);
   return pid;
 }

@@ -1,5 +1,7 @@
 #include "tests/integration/test_network.h"
 
+#include "tests/integration/spawn.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -62,24 +64,12 @@ CommandResult TestNetwork::run_in_peer(const std::vector<std::string>& argv,
 
 pid_t TestNetwork::spawn_in_peer(const std::vector<std::string>& argv, const std::string& stdout_path,
                                  const std::string& stderr_path) {
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (!stdout_path.empty()) {
-      int fd = ::open(stdout_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 1);
-    }
-    if (!stderr_path.empty()) {
-      int fd = ::open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      ::dup2(fd, 2);
-    }
-    std::vector<std::string> full{"/usr/bin/ip", "netns", "exec", ns_};
-    full.insert(full.end(), argv.begin(), argv.end());
-    std::vector<char*> args;
-    for (auto& a : full) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> full{"/usr/bin/ip", "netns", "exec", ns_};
+  full.insert(full.end(), argv.begin(), argv.end());
+  SpawnOptions options;
+  options.stdout_path = stdout_path;
+  options.stderr_path = stderr_path;
+  const pid_t pid = spawn_process_or_abort(full, options);
   spawned_.push_back(pid);
   return pid;
 }

@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/spawn.h"
+
 namespace vtas::testing {
 namespace {
 
@@ -110,25 +112,15 @@ void LongFixture::TearDown() {
 
 pid_t LongFixture::spawn_app(const std::vector<std::string>& args, const std::string& name,
                              const std::string& binary) {
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setenv("VTAS_RUNTIME_DIR", vtas_->runtime_dir().c_str(), 1);
-    // libvtas prints the first invalid entry each context drops (an event for a connection
-    // it does not know, say) only with VTAS_DEBUG: a test that fails wants to see it.
-    ::setenv("VTAS_DEBUG", "1", 1);
-    const int out = ::open((dir_ + "/" + name).c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    const int err =
-        ::open((dir_ + "/" + name + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    ::dup2(out, 1);
-    ::dup2(err, 2);
-    std::vector<std::string> full{binary.empty() ? std::string(VTAS_LL_TOOL) : binary};
-    full.insert(full.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : full) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  std::vector<std::string> full{binary.empty() ? std::string(VTAS_LL_TOOL) : binary};
+  full.insert(full.end(), args.begin(), args.end());
+  // libvtas prints the first invalid entry each context drops (an event for a connection it
+  // does not know, say) only with VTAS_DEBUG: a test that fails wants to see it.
+  SpawnOptions options;
+  options.stdout_path = dir_ + "/" + name;
+  options.stderr_path = dir_ + "/" + name + ".err";
+  options.env = {{"VTAS_RUNTIME_DIR", vtas_->runtime_dir()}, {"VTAS_DEBUG", "1"}};
+  const pid_t pid = spawn_process_or_abort(full, options);
   children_.push_back(pid);
   return pid;
 }
