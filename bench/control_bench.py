@@ -14,6 +14,10 @@ import subprocess
 import sys
 import tempfile
 
+# Instance directories on a memory filesystem, as /run is in production: on a disk, the
+# shared-memory files there are written back and a rewritten page waits for the journal.
+MEMORY_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
 MANIFEST = """instance: "bench{tag}"
 runtime_dir: "{run}"
 supervision {{ heartbeat_interval_ms: 100 }}
@@ -35,7 +39,7 @@ def run_burst(vtasctl, run, count, window):
 def measure(build, placement, count, repeats):
     vtas = os.path.join(build, "bin", "vtas")
     vtasctl = os.path.join(build, "bin", "vtasctl")
-    with tempfile.TemporaryDirectory(prefix="vtas-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="vtas-bench-", dir=MEMORY_TMP) as tmp:
         run = os.path.join(tmp, "run")
         manifest = os.path.join(tmp, "m.txtpb")
         with open(manifest, "w") as f:

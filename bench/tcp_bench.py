@@ -28,6 +28,10 @@ import tempfile
 import threading
 import time
 
+# Instance directories on a memory filesystem, as /run is in production: on a disk, the
+# shared-memory files there are written back and a rewritten page waits for the journal.
+MEMORY_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
 SERVER_CPU, CLIENT_CPU = "0", "1"
 
 
@@ -93,7 +97,7 @@ class Vtas:
 
     def __init__(self, build, name, ip, device, eal_args, cpu):
         self.build = build
-        self.dir = tempfile.mkdtemp(prefix=f"vtas-bench-{name}-")
+        self.dir = tempfile.mkdtemp(prefix=f"vtas-bench-{name}-", dir=MEMORY_TMP)
         self.run_dir = os.path.join(self.dir, "run")
         manifest = os.path.join(self.dir, "m.txtpb")
         eal = "".join(f' eal_arg: "{a}"' for a in eal_args)

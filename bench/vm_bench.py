@@ -28,6 +28,10 @@ import subprocess
 import sys
 import tempfile
 
+# Instance directories on a memory filesystem, as /run is in production: on a disk, the
+# shared-memory files there are written back and a rewritten page waits for the journal.
+MEMORY_TMP = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
 VTAS_CPU, APP_CPU = "0", "1"
 
 WORKLOADS = [  # (label, vtas_ll_tool connect arguments)
@@ -73,7 +77,7 @@ class Vtas:
     """vtas with the host proxy (manifests/vm-host.txtpb on this network), the fast path on VTAS_CPU."""
 
     def __init__(self, build, net):
-        self.dir = tempfile.mkdtemp(prefix="vtas-vmbench-")
+        self.dir = tempfile.mkdtemp(prefix="vtas-vmbench-", dir=MEMORY_TMP)
         self.run_dir = os.path.join(self.dir, "run")
         manifest = os.path.join(self.dir, "m.txtpb")
         with open(manifest, "w") as f:

@@ -10,6 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_root
 install_packages
 setup_hugepages
+setup_runtime_tmpfs
 configure_and_build "$VTAS_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 BIN="$VTAS_BUILD/bin"
 INSTANCE=vtas

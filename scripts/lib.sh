@@ -50,6 +50,17 @@ setup_hugepages() {
   log "hugepages: $(cat /proc/sys/vm/nr_hugepages 2>/dev/null || echo 0) x 2 MiB"
 }
 
+# The default runtime directories (/run/vtas/<instance>) hold shared-memory files: they belong
+# on a memory filesystem. /run is a tmpfs on a normal host but not in every container (not on
+# this project's build machines); then mount one on /run/vtas. Idempotent.
+setup_runtime_tmpfs() {
+  mkdir -p /run/vtas
+  if [ "$(stat -f -c %T /run/vtas)" != tmpfs ]; then
+    mount -t tmpfs -o mode=0755,size=1g vtas-run /run/vtas || die "cannot mount a tmpfs on /run/vtas"
+    log "mounted a tmpfs on /run/vtas (/run is not one here)"
+  fi
+}
+
 # configure_and_build DIR [cmake args...]
 configure_and_build() {
   local dir=$1; shift

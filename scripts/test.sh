@@ -19,6 +19,7 @@ done
 require_root
 install_packages
 setup_hugepages
+setup_runtime_tmpfs
 configure_and_build "$VTAS_BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVTAS_WERROR=ON
 
 status=0

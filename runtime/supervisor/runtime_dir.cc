@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/file.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -59,6 +62,22 @@ Result<RuntimeDir> RuntimeDir::claim(const std::string& path) {
   [[maybe_unused]] auto t = ::ftruncate(dir.lock_fd_, 0);
   [[maybe_unused]] auto w = ::pwrite(dir.lock_fd_, pid.data(), pid.size(), 0);
   return dir;
+}
+
+std::string RuntimeDir::storage_warning() const {
+  struct statfs fs {};
+  if (::statfs(path_.c_str(), &fs) != 0) return "";
+  if (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC || fs.f_type == HUGETLBFS_MAGIC) return "";
+  // The flow table, the conn registry and the cc state are shared-memory files here. On a
+  // disk, the kernel writes their dirty pages back, and the next write to such a page waits
+  // for the filesystem (a journal commit, a slow virtual disk): the actors stand still.
+  char type[32];
+  std::snprintf(type, sizeof(type), "0x%lx", static_cast<unsigned long>(fs.f_type));
+  return "runtime directory " + path_ + " is not on a memory filesystem (filesystem type " +
+         type + "): its shared-memory files will be written back to the disk, and actors can "
+         "stall for as long as a disk write takes. Use a tmpfs: mount one there "
+         "(mount -t tmpfs -o mode=0755 tmpfs " + std::filesystem::path(path_).parent_path().string() +
+         ") or set the manifest's runtime_dir to a directory under /dev/shm";
 }
 
 Status RuntimeDir::write_file(const std::string& name, const std::string& content) const {

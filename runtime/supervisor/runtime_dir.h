@@ -22,6 +22,9 @@ class RuntimeDir {
   static Result<RuntimeDir> claim(const std::string& path);
 
   const std::string& path() const { return path_; }
+  // Empty when the directory is on a memory filesystem (tmpfs, ramfs, hugetlbfs), as it
+  // should be; otherwise a warning naming the filesystem, the consequence and the fix.
+  std::string storage_warning() const;
   // Writes `content` to path()/name with mode 0600, atomically (write + rename).
   Status write_file(const std::string& name, const std::string& content) const;
   // Removes everything in the directory and the directory itself (at clean shutdown).

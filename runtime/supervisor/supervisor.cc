@@ -56,6 +56,9 @@ int Supervisor::run() {
     return 1;
   }
   runtime_dir_.emplace(std::move(*dir));
+  if (const std::string warning = runtime_dir_->storage_warning(); !warning.empty()) {
+    log().warn("{}", warning);
+  }
   // Process actors read the resolved manifest (file + command-line overrides) from here.
   std::string text;
   google::protobuf::TextFormat::PrintToString(manifest_, &text);

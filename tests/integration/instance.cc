@@ -1,8 +1,10 @@
 #include "tests/integration/instance.h"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,8 +26,24 @@ std::string read_file(const std::string& path) {
   return s.str();
 }
 
+// Where test instances live: a memory filesystem, as /run is on a production host. On a disk
+// the instance's shared-memory files (flow table, conn registry, cc state) and logs are
+// written back to the disk, and a page written again waits for the filesystem's journal:
+// actors and the test stood still for seconds on this machine's virtual disk.
+// VTAS_TEST_TMPDIR overrides; /tmp is the fallback when /dev/shm is missing or small.
+std::string temp_base() {
+  if (const char* chosen = ::getenv("VTAS_TEST_TMPDIR"); chosen && *chosen) return chosen;
+  struct statfs fs {};
+  constexpr uint64_t kEnough = 1ull << 30;
+  if (::statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+      static_cast<uint64_t>(fs.f_bavail) * static_cast<uint64_t>(fs.f_bsize) >= kEnough) {
+    return "/dev/shm";
+  }
+  return "/tmp";
+}
+
 std::string make_temp_dir(const std::string& prefix) {
-  std::string tmpl = "/tmp/" + prefix + "XXXXXX";
+  std::string tmpl = temp_base() + "/" + prefix + "XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   char* dir = ::mkdtemp(buf.data());
