@@ -66,7 +66,8 @@ ZmqActorRunner::ZmqActorRunner(zmq::context_t& context, RunnerOptions options)
       options_(std::move(options)),
       logger_(log::get(options_.name)),
       mailbox_(context_, zmq::socket_type::router),
-      trace_enabled_(options_.trace_enabled) {
+      trace_enabled_(options_.trace_enabled),
+      watch_(logger_) {
   apply_socket_defaults(mailbox_);
   // Replies to a requester that has gone fail loudly (counted) instead of vanishing.
   mailbox_.set(zmq::sockopt::router_mandatory, 1);
@@ -138,40 +139,66 @@ void ZmqActorRunner::loop() {
       timeout_ms = wait.count() <= 0 ? 0 : (wait.count() + 999999) / 1000000;
     }
     if (timeout_ms != 0 && !actor_->prepare_to_wait()) timeout_ms = 0;
+    int ready = 0;
     try {
-      zmq::poll(poll_items_.data(), poll_items_.size(), std::chrono::milliseconds(timeout_ms));
+      ready = zmq::poll(poll_items_.data(), poll_items_.size(), std::chrono::milliseconds(timeout_ms));
     } catch (const zmq::error_t& e) {
       actor_->after_wait();
       if (e.num() == EINTR) continue;
       throw;
     }
+    watch_.after_wait(LoopWatch::Clock::now(), ready, [this] { return describe_ready(); });
     actor_->after_wait();
     for (size_t i = 0; i < poll_items_.size() && !stopping_; ++i) {
       if (!(poll_items_[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) continue;
+      const auto began = LoopWatch::Clock::now();
       poll_actions_[i]();
+      // poll_names_ may be rebuilt by the callback only through rebuild_poll_set(), which
+      // runs at the top of the loop: the name is still this item's.
+      watch_.after_handler(began, LoopWatch::Clock::now(), [this, i] { return poll_names_[i]; });
       // A callback changed the watched set (e.g. unwatched and closed an fd): poll afresh
       // rather than act on stale entries. Everything still readable shows up again.
       if (poll_set_dirty_) break;
     }
-    if (!stopping_) timers_.run_due(clock().now());
+    if (!stopping_) {
+      const auto began = LoopWatch::Clock::now();
+      timers_.run_due(clock().now());
+      watch_.after_handler(began, LoopWatch::Clock::now(), [] { return std::string("the due timers"); });
+    }
   }
+}
+
+std::string ZmqActorRunner::describe_ready() const {
+  std::string ready;
+  for (size_t i = 0; i < poll_items_.size(); ++i) {
+    if (!(poll_items_[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))) continue;
+    if (!ready.empty()) ready += ", ";
+    ready += poll_names_[i];
+    if (poll_items_[i].revents & ZMQ_POLLERR) ready += " (error)";
+  }
+  return ready.empty() ? "nothing" : ready;
 }
 
 void ZmqActorRunner::rebuild_poll_set() {
   poll_items_.clear();
   poll_actions_.clear();
+  poll_names_.clear();
   poll_items_.push_back({mailbox_.handle(), 0, ZMQ_POLLIN, 0});
   poll_actions_.push_back([this] { drain_mailbox(); });
+  poll_names_.push_back("the mailbox");
   for (auto& [peer, dealer] : outboxes_) {
     zmq::socket_t* socket = dealer.get();
     poll_items_.push_back({socket->handle(), 0, ZMQ_POLLIN, 0});
     poll_actions_.push_back([this, socket] { drain_dealer(*socket); });
+    poll_names_.push_back("answers from " + peer);
   }
   for (const auto& watch : watches_) {
     if (watch.socket) {
       poll_items_.push_back({watch.socket->handle(), 0, ZMQ_POLLIN, 0});
+      poll_names_.push_back("a watched socket");
     } else {
       poll_items_.push_back({nullptr, watch.fd, ZMQ_POLLIN, 0});
+      poll_names_.push_back("fd " + std::to_string(watch.fd));
     }
     poll_actions_.push_back(watch.on_readable);
   }

@@ -25,6 +25,7 @@
 
 #include "runtime/actor.h"
 #include "runtime/log.h"
+#include "runtime/loop_watch.h"
 
 namespace vtas {
 
@@ -93,6 +94,7 @@ class ZmqActorRunner final : public ActorIo {
   Status bind_mailbox();
   void loop();
   void rebuild_poll_set();
+  std::string describe_ready() const;
   void drain_mailbox();
   void drain_dealer(zmq::socket_t& dealer);
   void receive(const zmq::message_t& payload, const ReplyRoute& route);
@@ -115,12 +117,14 @@ class ZmqActorRunner final : public ActorIo {
   std::vector<Watch> watches_;
   std::vector<zmq::pollitem_t> poll_items_;
   std::vector<std::function<void()>> poll_actions_;
+  std::vector<std::string> poll_names_;  // what each poll item is, for LoopWatch's reports
   bool poll_set_dirty_ = true;
   bool stopping_ = false;
   bool trace_enabled_ = false;
   TimerQueue timers_;
   RunnerCounters counters_;
   log::RateLimit malformed_log_{5, 1000000000ull};
+  LoopWatch watch_;
 };
 
 // Socket options every vtas ZeroMQ socket gets: no linger on close, deep queues, quick

@@ -19,8 +19,8 @@ int pidfd_open(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pi
 // The child runs on its own small stack, in our memory, until exec (CLONE_VM | CLONE_VFORK,
 // as posix_spawn does). Unlike fork(), nothing of the supervisor's address space is copied:
 // fork() of a multi-threaded process write-locks its whole memory map while it copies it, and
-// under load that stood the supervisor (and every thread touching memory) still for up to
-// seconds; see docs/decisions.md.
+// under load that stood the supervisor (and every thread touching memory) still for hundreds
+// of milliseconds; see docs/decisions.md (39).
 constexpr size_t kChildStackBytes = 64 * 1024;
 
 struct ChildStart {

@@ -77,7 +77,7 @@ std::string RuntimeDir::storage_warning() const {
          type + "): its shared-memory files will be written back to the disk, and actors can "
          "stall for as long as a disk write takes. Use a tmpfs: mount one there "
          "(mount -t tmpfs -o mode=0755 tmpfs " + std::filesystem::path(path_).parent_path().string() +
-         ") or set the manifest's runtime_dir to a directory under /dev/shm";
+         ") or choose one under /dev/shm (--runtime-dir, or runtime_dir in the manifest)";
 }
 
 Status RuntimeDir::write_file(const std::string& name, const std::string& content) const {
