@@ -300,11 +300,17 @@ void Supervisor::check_heartbeats() {
 void Supervisor::on_process_exit(Record& r) {
   ExitStatus status;
   int pidfd = r.process.pidfd();
+  const TimePoint began = now();
   if (!r.process.try_reap(&status)) return;
+  const TimePoint reaped = now();
   unwatch_fd(pidfd);  // closed by try_reap; drop it before any other fd can reuse the number
   std::string how = r.hung ? "hung, killed (" + status.describe() + ")" : status.describe();
   bool clean = status.clean() && !r.hung;
   handle_exit(r, clean ? ExitKind::kNormal : ExitKind::kAbnormal, how);
+  if (const uint64_t total = ms_between(began, now()); total >= kSlowSpawnMs) {
+    log().warn("handling the exit of '{}' took {} ms ({} ms of it reaping)", r.spec.name(), total,
+               ms_between(began, reaped));
+  }
 }
 
 void Supervisor::on_thread_exit(Record& r) {
@@ -324,6 +330,9 @@ void Supervisor::handle_exit(Record& r, ExitKind kind, const std::string& how) {
   r.last_exit = how;
   // Nothing queued for the old incarnation may reach the next one.
   runner_->forget_peer(r.spec.name());
+  if (const uint64_t ms = ms_between(r.exited_at, now()); ms >= kSlowSpawnMs) {
+    log().warn("dropping the queue to '{}' took {} ms", r.spec.name(), ms);
+  }
   log().log(kind == ExitKind::kNormal ? spdlog::level::info : spdlog::level::warn,
             "'{}' (incarnation {}) {}", r.spec.name(), r.incarnation, how);
 

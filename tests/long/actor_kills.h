@@ -5,8 +5,9 @@
 // flight when an actor dies). Then checks that every transfer completed with the right
 // SHA-256 and none stalled (20 s), that every churn connection echoed, that no RST crossed
 // the wire, that nothing was left behind (no flow, no connection record, no unanswered close
-// or open), and that the supervisor had every actor back within a second (less any time the
-// whole machine stood still meanwhile, which a StallWitness measures and the output shows).
+// or open), and that every actor was back within a second of its SIGKILL, as the supervisor
+// reports it (asked from the test process every 2 ms), less any time the whole machine stood
+// still meanwhile, which a StallWitness measures and the output shows.
 // Used by the long suite (100 kills, and 50 kills of conn alone under churn) and its
 // integration variant (10 kills).
 #pragma once
@@ -20,11 +21,14 @@ namespace vtas::testing {
 
 struct KillRecord {
   std::string actor;
-  double observed_ms = 0;    // SIGKILL -> `vtasctl status` shows the new incarnation running
-  double supervisor_ms = 0;  // the supervisor's last_restart_ms: exit detected -> ready again
+  // SIGKILL -> the supervisor reports the new incarnation running (asked every 2 ms)
+  double observed_ms = 0;
+  // The supervisor's last_restart_ms: exit detected -> ready again. Shorter than observed_ms by
+  // the time the supervisor took to see the exit, which is why it is not what is checked.
+  double supervisor_ms = 0;
   double machine_stall_ms = 0;  // of observed_ms, how long the whole machine stood still
-  // The restart's own time: what the supervisor measured, less the machine's stall.
-  double restart_ms() const { return supervisor_ms - machine_stall_ms; }
+  // The restart's time as the service's users saw it, less the machine's stall.
+  double restart_ms() const { return observed_ms - machine_stall_ms; }
 };
 
 struct KillPlan {
