@@ -16,8 +16,9 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// A spawn this slow is worth a warning: the loop (heartbeats, restarts) waited for it.
-constexpr uint64_t kSlowSpawnMs = 100;
+// A step of the loop this slow (a spawn, handling an exit) is worth a warning: heartbeats,
+// restarts and control requests waited for it.
+constexpr uint64_t kSlowLoopStepMs = 100;
 
 uint64_t ms_between(TimePoint from, TimePoint to) {
   return static_cast<uint64_t>(std::chrono::duration_cast<milliseconds>(to - from).count());
@@ -192,7 +193,7 @@ Status Supervisor::spawn(Record& r) {
                                       std::to_string(r.incarnation)});
     if (!child) return child.error();
     // Spawning takes well under a millisecond; the loop stands still while it runs.
-    if (const uint64_t spawn_ms = ms_between(spawn_began, now()); spawn_ms >= kSlowSpawnMs) {
+    if (const uint64_t spawn_ms = ms_between(spawn_began, now()); spawn_ms >= kSlowLoopStepMs) {
       log().warn("spawning '{}' took {} ms (the supervisor's loop waited for it)", name, spawn_ms);
     }
     r.process = std::move(*child);
@@ -307,7 +308,7 @@ void Supervisor::on_process_exit(Record& r) {
   std::string how = r.hung ? "hung, killed (" + status.describe() + ")" : status.describe();
   bool clean = status.clean() && !r.hung;
   handle_exit(r, clean ? ExitKind::kNormal : ExitKind::kAbnormal, how);
-  if (const uint64_t total = ms_between(began, now()); total >= kSlowSpawnMs) {
+  if (const uint64_t total = ms_between(began, now()); total >= kSlowLoopStepMs) {
     log().warn("handling the exit of '{}' took {} ms ({} ms of it reaping)", r.spec.name(), total,
                ms_between(began, reaped));
   }
@@ -330,7 +331,7 @@ void Supervisor::handle_exit(Record& r, ExitKind kind, const std::string& how) {
   r.last_exit = how;
   // Nothing queued for the old incarnation may reach the next one.
   runner_->forget_peer(r.spec.name());
-  if (const uint64_t ms = ms_between(r.exited_at, now()); ms >= kSlowSpawnMs) {
+  if (const uint64_t ms = ms_between(r.exited_at, now()); ms >= kSlowLoopStepMs) {
     log().warn("dropping the queue to '{}' took {} ms", r.spec.name(), ms);
   }
   log().log(kind == ExitKind::kNormal ? spdlog::level::info : spdlog::level::warn,
