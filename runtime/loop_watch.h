@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -26,20 +25,38 @@ class LoopWatch {
   // Waits that returned something ready, per second, beyond which the loop counts as
   // spinning. A busy control loop does a few thousand.
   static constexpr uint64_t kSpinningWakeups = 50000;
+  static constexpr std::chrono::seconds kSpinReportEvery{10};
 
   explicit LoopWatch(std::shared_ptr<spdlog::logger> logger) : logger_(std::move(logger)) {}
 
-  // After a handler that began at `began`; `describe` names it (called only to report).
-  void after_handler(Clock::time_point began, Clock::time_point ended,
-                     const std::function<std::string()>& describe);
-  // After each wait; `ready` is how many items it returned. `describe_ready` names them
+  // After a handler that began at `began`; `describe()` names it (called only to report).
+  // Templates, so the loop's common path builds nothing.
+  template <typename Describe>
+  void after_handler(Clock::time_point began, Clock::time_point ended, Describe&& describe) {
+    if (ended - began >= kSlowHandler) report_slow_handler(began, ended, describe());
+  }
+  // After each wait; `ready` is how many items it returned. `describe_ready()` names them
   // (called only to report).
-  void after_wait(Clock::time_point now, int ready, const std::function<std::string()>& describe_ready);
+  template <typename Describe>
+  void after_wait(Clock::time_point now, int ready, Describe&& describe_ready) {
+    if (now - window_start_ >= std::chrono::seconds(1)) {
+      if (wakeups_in_window_ >= kSpinningWakeups) {
+        ++spinning_seconds_;
+        if (now - last_spin_report_ >= kSpinReportEvery) report_spinning(now, describe_ready());
+      }
+      window_start_ = now;
+      wakeups_in_window_ = 0;
+    }
+    if (ready > 0) ++wakeups_in_window_;
+  }
 
   uint64_t slow_handlers() const { return slow_handlers_; }
   uint64_t spinning_seconds() const { return spinning_seconds_; }
 
  private:
+  void report_slow_handler(Clock::time_point began, Clock::time_point ended, const std::string& what);
+  void report_spinning(Clock::time_point now, const std::string& ready);
+
   std::shared_ptr<spdlog::logger> logger_;
   log::RateLimit slow_log_{5, 10'000'000'000ull};
   Clock::time_point window_start_{};

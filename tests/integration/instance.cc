@@ -1,6 +1,5 @@
 #include "tests/integration/instance.h"
 
-#include <fcntl.h>
 #include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>

@@ -1,13 +1,12 @@
 #include "tests/integration/test_network.h"
 
-#include "tests/integration/spawn.h"
-
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+
+#include "tests/integration/spawn.h"
 
 namespace vtas::testing {
 

@@ -1,6 +1,5 @@
 #include "tests/long/long_fixture.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
