@@ -278,6 +278,7 @@ void AppManager::accept_vm(int fd, const abi::VmAttachRequest& request, int regi
   vm->name = abi::text_of(request.name);
   vm->socket_fd = fd;
   vm->max_connections = request.max_connections;
+  if (request.max_rate_kbps != 0) vm->rate_limit = std::make_unique<SharedRateLimit>(request.max_rate_kbps);
   uint64_t start = (abi::kVmChannelBytes + kSliceAlignment - 1) / kSliceAlignment * kSliceAlignment;
   vm->region.emplace(std::move(*region));
   vm->heap = OffsetAllocator(start, vm->region->size() - start);
@@ -289,7 +290,9 @@ void AppManager::accept_vm(int fd, const abi::VmAttachRequest& request, int regi
     return;
   }
   uint32_t id = vm->id;
-  logger()->info("VM {} '{}' attached ({} MiB region)", id, vm->name, vm->region->size() >> 20);
+  logger()->info("VM {} '{}' attached ({} MiB region, {})", id, vm->name, vm->region->size() >> 20,
+                 vm->rate_limit ? "transmit rate " + std::to_string(request.max_rate_kbps) + " kbps"
+                                : std::string("no rate limit"));
   vms_.emplace(id, std::move(vm));
   hooks_.watch_vm_socket(fd, id);
 }
@@ -537,6 +540,11 @@ AppManager::App* AppManager::find(uint32_t app_id) {
 AppManager::Vm* AppManager::find_vm(uint32_t vm_id) {
   auto found = vms_.find(vm_id);
   return found == vms_.end() ? nullptr : found->second.get();
+}
+
+SharedRateLimit* AppManager::rate_limit_of(const App& app) {
+  Vm* vm = find_vm(app.vm_id);
+  return vm ? vm->rate_limit.get() : nullptr;
 }
 
 bool AppManager::admit_connection(uint32_t app_id) {

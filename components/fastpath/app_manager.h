@@ -27,6 +27,7 @@
 #include "components/fastpath/abi/attach_protocol.h"
 #include "components/fastpath/core_apps.h"
 #include "components/fastpath/offset_allocator.h"
+#include "components/fastpath/shared_rate_limit.h"
 #include "components/wire/address.h"
 #include "runtime/result.h"
 #include "runtime/shm/doorbell.h"
@@ -93,6 +94,9 @@ class AppManager {
     OffsetAllocator heap{0, 0};        // slices for its apps
     uint32_t max_connections = 0;
     uint32_t connections = 0;
+    // Its transmit rate (max_rate_kbps), shared by all its apps' flows on every core; null
+    // when unlimited. Lives as long as the VM, which outlives its apps' release by the cores.
+    std::unique_ptr<SharedRateLimit> rate_limit;
     std::vector<uint32_t> apps;
     bool detaching = false;
   };
@@ -139,6 +143,9 @@ class AppManager {
   // Per-VM connection limit: false (and nothing counted) when the app's VM is full.
   bool admit_connection(uint32_t app_id);
   void release_connection(uint32_t app_id);
+  // The transmit rate the app shares with the rest of its VM; null for host apps and VMs
+  // without a max_rate_kbps.
+  SharedRateLimit* rate_limit_of(const App& app);
   // Called once every core acknowledged the app's detach: frees everything (and the VM once
   // its last app is gone after its proxy left).
   void finish_detach(uint32_t app_id);

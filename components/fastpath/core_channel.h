@@ -3,11 +3,13 @@
 // SPSC rings of 64-byte entries with eventfd doorbells, so either side may sleep.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace vtas::fastpath {
 
-struct CoreAppContext;  // core_apps.h
+struct CoreAppContext;   // core_apps.h
+class SharedRateLimit;   // shared_rate_limit.h
 
 enum class CommandType : uint8_t {
   kNone = 0,
@@ -38,9 +40,13 @@ struct CoreCommand {
   uint8_t* data;         // kSendFrame: frame start
   uint64_t size;         // kAttachApp: region size
   uint32_t capacity;     // kSendFrame: buffer capacity
-  uint8_t reserved[20];
+  uint32_t reserved0;
+  SharedRateLimit* rate_limit;  // kAttachApp: the transmit rate the app shares (its VM's), or
+                                // null; owned by the control thread, outlives the app's release
+  uint8_t reserved[8];
 };
 static_assert(sizeof(CoreCommand) == 64);
+static_assert(offsetof(CoreCommand, rate_limit) == 48);
 
 enum class ReportType : uint8_t {
   kNone = 0,

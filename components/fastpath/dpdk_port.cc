@@ -1,14 +1,11 @@
 #include "components/fastpath/dpdk_port.h"
 
-#include <dirent.h>
-#include <linux/if_packet.h>
 #include <net/if.h>
 #include <rte_dev.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,39 +16,6 @@ namespace vtas::fastpath {
 namespace {
 
 constexpr uint16_t kMbufCache = 256;
-
-std::string iface_of(const std::string& device) {
-  size_t at = device.find("iface=");
-  if (at == std::string::npos) return "";
-  size_t end = device.find(',', at);
-  return device.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
-}
-
-// The af_packet PMD has no RX interrupts, but its per-queue packet socket (TPACKET ring) is
-// pollable: POLLIN when the ring holds a frame for user space. Find our sockets bound to the
-// interface so a sleeping core can wait on them.
-std::vector<int> af_packet_sockets(const std::string& iface) {
-  std::vector<int> fds;
-  unsigned index = ::if_nametoindex(iface.c_str());
-  if (index == 0) return fds;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (!dir) return fds;
-  while (dirent* e = ::readdir(dir)) {
-    int fd = std::atoi(e->d_name);
-    if (fd <= 2) continue;
-    int domain = 0;
-    socklen_t len = sizeof(domain);
-    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 || domain != AF_PACKET) continue;
-    sockaddr_ll addr{};
-    socklen_t alen = sizeof(addr);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) == 0 &&
-        static_cast<unsigned>(addr.sll_ifindex) == index) {
-      fds.push_back(fd);
-    }
-  }
-  ::closedir(dir);
-  return fds;
-}
 
 Error errno_status(const std::string& what, int rc) {
   return make_error(what + ": " + ::rte_strerror(-rc));
@@ -169,13 +133,11 @@ Result<std::unique_ptr<DpdkPort>> DpdkPort::open(const DpdkPortConfig& config) {
     port->interrupt_wakeup_ = interrupts;
     if (!interrupts) {
       port->wakeup_fds_.assign(queues, -1);
-      std::string iface = iface_of(config.device);
-      if (dev_name.rfind("net_af_packet", 0) == 0 && !iface.empty()) {
-        std::vector<int> fds = af_packet_sockets(iface);
-        if (fds.size() == queues) port->wakeup_fds_ = fds;
-      }
+      std::vector<int> fds = af_packet_sockets(af_packet_interface(config.device));
+      if (fds.size() == queues) port->wakeup_fds_ = fds;
     }
   }
+  port->kernel_drops_ = KernelRingDrops(af_packet_sockets(af_packet_interface(config.device)));
   return port;
 }
 
@@ -306,16 +268,23 @@ PortStats DpdkPort::stats() const {
   out.rx_errors = s.ierrors;
   out.tx_errors = s.oerrors;
   out.rx_no_buffer = s.rx_nombuf;
+  out.rx_kernel_drops = kernel_drops_.total();
   return out;
 }
 
-bool DpdkPort::steer(uint16_t group, uint16_t queue) {
-  if (caps_.reta_size == 0) return false;
-  rte_eth_rss_reta_entry64 reta[RTE_ETH_RSS_RETA_SIZE_512 / RTE_ETH_RETA_GROUP_SIZE]{};
-  uint16_t entry = group % caps_.reta_size;
-  reta[entry / RTE_ETH_RETA_GROUP_SIZE].mask = 1ull << (entry % RTE_ETH_RETA_GROUP_SIZE);
-  reta[entry / RTE_ETH_RETA_GROUP_SIZE].reta[entry % RTE_ETH_RETA_GROUP_SIZE] = queue;
-  return ::rte_eth_dev_rss_reta_update(port_id_, reta, caps_.reta_size) == 0;
+bool DpdkPort::program_reta(const GroupCores& group_cores) {
+  if (!reta_follows_groups(caps_.reta_size)) return false;
+  // One update with every mask bit set: the table never mixes two steering tables for longer
+  // than the driver takes, and a scale event costs one driver call, not one per group.
+  std::vector<uint16_t> entries = reta_entries(group_cores, caps_.reta_size, caps_.queues);
+  std::vector<rte_eth_rss_reta_entry64> reta((entries.size() + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                             RTE_ETH_RETA_GROUP_SIZE);
+  for (size_t e = 0; e < entries.size(); ++e) {
+    rte_eth_rss_reta_entry64& block = reta[e / RTE_ETH_RETA_GROUP_SIZE];
+    block.mask |= 1ull << (e % RTE_ETH_RETA_GROUP_SIZE);
+    block.reta[e % RTE_ETH_RETA_GROUP_SIZE] = entries[e];
+  }
+  return ::rte_eth_dev_rss_reta_update(port_id_, reta.data(), caps_.reta_size) == 0;
 }
 
 }  // namespace vtas::fastpath

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "components/fastpath/af_packet_sockets.h"
 #include "components/fastpath/port.h"
 #include "runtime/result.h"
 
@@ -51,7 +52,7 @@ class DpdkPort final : public Port {
   void free_burst(Packet* packets, uint16_t n) override;
   int rx_wakeup_fd(uint16_t queue) override;
   void enable_rx_wakeup(uint16_t queue, bool on) override;
-  bool steer(uint16_t group, uint16_t queue) override;
+  bool program_reta(const GroupCores& group_cores) override;
   PortStats stats() const override;
   void thread_init() override;
 
@@ -64,6 +65,7 @@ class DpdkPort final : public Port {
   std::vector<rte_mempool*> pools_;   // one per queue (per core)
   std::vector<int> wakeup_fds_;       // per queue: interrupt fd, af_packet socket, or -1
   bool interrupt_wakeup_ = false;     // wakeup_fds_ are ethdev interrupt fds
+  mutable KernelRingDrops kernel_drops_;  // net_af_packet: the kernel's ring drops (stats())
 };
 
 }  // namespace vtas::fastpath

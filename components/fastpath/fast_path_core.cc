@@ -218,7 +218,9 @@ void FastPathCore::execute(const CoreCommand& c) {
       break;
     }
     case CommandType::kAttachApp:
-      if (c.app_id < apps_.size()) apps_[c.app_id] = AppView{static_cast<uint8_t*>(c.pointer), c.size};
+      if (c.app_id < apps_.size()) {
+        apps_[c.app_id] = AppView{static_cast<uint8_t*>(c.pointer), c.size, c.rate_limit};
+      }
       break;
     case CommandType::kDetachApp: {
       if (c.app_id < apps_.size()) apps_[c.app_id] = AppView{};
@@ -600,7 +602,14 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
       scheduler_.ready_at(flows[i], l.pace_due_ns);  // made ready early (an ACK, an app write)
       continue;
     }
-    if (send_segment(flows[i], fs)) {
+    // The app's VM has a rate of its own (shared by all its flows, on every core): wait for it.
+    SharedRateLimit* group = rate_limit_of(fs.app_id);
+    if (group && !group->allows(now_ns)) {
+      scheduler_.ready_at(flows[i], group->due_ns());
+      continue;
+    }
+    if (int32_t sent = send_segment(flows[i], fs); sent >= 0) {
+      if (group) group->charge(now_ns, static_cast<uint32_t>(sent));
       if (rate_kbps != 0) l.pace_due_ns = next_paced_send(l.pace_due_ns, now_ns, fs.mss, rate_kbps);
       // More to send? Come back next turn (round robin), paced if the flow has a rate.
       if (tcp::has_sendable(fs)) {
@@ -615,15 +624,15 @@ bool FastPathCore::poll_tx(uint64_t now_ns) {
   return n > 0;
 }
 
-bool FastPathCore::send_segment(uint32_t flow_id, abi::FlowState& fs) {
+int32_t FastPathCore::send_segment(uint32_t flow_id, abi::FlowState& fs) {
   uint8_t* tx_base = app_base(fs.app_id, fs.tx_buffer, fs.tx_len);
-  if (!tx_base) return false;
+  if (!tx_base) return -1;
   Packet p;
-  if (port_.alloc_burst(config_.queue, &p, 1) != 1) return false;
+  if (port_.alloc_burst(config_.queue, &p, 1) != 1) return -1;
   tcp::TxSegment seg = tcp::next_segment(fs, now_us_);
   if (!seg.valid) {
     port_.free_burst(&p, 1);
-    return false;
+    return -1;
   }
   size_t length = build_flow_segment(p.data, p.capacity, fs, frame_source_, seg.hdr, seg.ect,
                                      tx_base, seg.payload, seg.len);
@@ -631,12 +640,12 @@ bool FastPathCore::send_segment(uint32_t flow_id, abi::FlowState& fs) {
   if (length == 0) {
     // Cannot happen with MTU-sized buffers; the data stays queued (go-back-N resends it).
     port_.free_burst(&p, 1);
-    return false;
+    return -1;
   }
   p.length = static_cast<uint16_t>(length);
   p.flags = config_.tx_checksum_offload ? uint32_t{kPacketTxChecksumOffload} : 0u;
   queue_tx(p);
-  return true;
+  return static_cast<int32_t>(seg.len);
 }
 
 bool FastPathCore::send_ack(abi::FlowState& fs, const tcp::AckFields& hdr, Packet* reuse) {

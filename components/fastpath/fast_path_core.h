@@ -18,6 +18,7 @@
 #include "components/fastpath/flow_table.h"
 #include "components/fastpath/port.h"
 #include "components/fastpath/segment_builder.h"
+#include "components/fastpath/shared_rate_limit.h"
 #include "components/fastpath/tx_scheduler.h"
 #include "runtime/shm/doorbell.h"
 #include "runtime/shm/spsc_ring.h"
@@ -119,7 +120,8 @@ class FastPathCore {
   // Applies (or, multi-core, parks) one app bump; false only for a parked bump still waiting.
   bool apply_bump(uint16_t app_id, const abi::AtxEntry& b, uint64_t first_seen_ns, bool retry);
   bool retry_parked_bumps();
-  bool send_segment(uint32_t flow_id, abi::FlowState& fs);
+  // Sends the flow's next segment; its payload length, or -1 when nothing went out.
+  int32_t send_segment(uint32_t flow_id, abi::FlowState& fs);
   // Sends an ACK with the TCP core's header fields, in `reuse` (a received buffer) if given.
   bool send_ack(abi::FlowState& fs, const tcp::AckFields& hdr, Packet* reuse);
   void send_reset(abi::FlowState& fs);
@@ -127,6 +129,9 @@ class FastPathCore {
   void queue_tx(Packet& packet);
   CoreAppContext* context_of(uint32_t flow_id, const abi::FlowState& fs);
   uint8_t* app_base(uint32_t app_id, uint64_t offset, uint64_t length) const;
+  SharedRateLimit* rate_limit_of(uint32_t app_id) const {
+    return app_id < apps_.size() ? apps_[app_id].rate_limit : nullptr;
+  }
   void execute(const CoreCommand& command);
 
   CoreConfig config_;
@@ -142,6 +147,7 @@ class FastPathCore {
   struct AppView {
     uint8_t* base = nullptr;
     uint64_t size = 0;
+    SharedRateLimit* rate_limit = nullptr;  // shared with the app's VM (and other cores)
   };
   std::vector<AppView> apps_;                 // by app id
   std::vector<CoreAppContext*> contexts_;     // polled for atx bumps

@@ -81,6 +81,7 @@ Status FastPathActor::on_start() {
   if (!doorbell) return doorbell.error();
   control_doorbell_.emplace(std::move(*doorbell));
   if (Status s = open_port(); !s) return s;
+  log_port_steering();
   if (Status s = create_flow_table(); !s) return s;
   if (Status s = start_cores(); !s) return s;
   if (dpdk_initialised_) publish_telemetry(&*flows_, static_cast<uint32_t>(cores_.size()));
@@ -127,6 +128,20 @@ Status FastPathActor::open_port() {
   return Status();
 }
 
+void FastPathActor::log_port_steering() {
+  const PortCapabilities& caps = port_->capabilities();
+  if (caps.reta_size == 0) {
+    log().info("{}: {} queue(s), no RSS redirection table: cores hand frames to their owners",
+               port_->name(), caps.queues);
+  } else if (!reta_follows_groups(caps.reta_size)) {
+    log().info("{}: {} queue(s), RSS redirection table of {} entries unused (not a power of "
+               "two): cores hand frames to their owners", port_->name(), caps.queues, caps.reta_size);
+  } else {
+    log().info("{}: {} queue(s), RSS redirection table of {} entries follows the flow groups",
+               port_->name(), caps.queues, caps.reta_size);
+  }
+}
+
 Status FastPathActor::create_flow_table() {
   uint64_t bytes = FlowTable::region_bytes(config_.max_flows);
   std::string path = config_.runtime_dir + "/flows";
@@ -141,14 +156,20 @@ Status FastPathActor::create_flow_table() {
 
 void FastPathActor::steer_groups(uint32_t active) {
   // Every flow group to one of the active cores, round robin (TAS issue #13: initialised
-  // whatever the autoscale setting). Where the NIC has a RETA its buckets follow, so frames
-  // arrive at their owner directly; elsewhere cores hand frames over (software steering).
+  // whatever the autoscale setting), in a pattern the NIC's RETA can match (group_steering.h)
+  // so frames arrive at their owner directly; elsewhere cores hand frames over (software
+  // steering). The table is written before the RETA: a frame the RETA already sends to a new
+  // owner finds that owner in the table, and any frame in between is handed over.
   active = std::clamp<uint32_t>(active, 1, static_cast<uint32_t>(cores_.size()));
-  uint32_t queues = port_->capabilities().queues;
+  const uint16_t reta_size = port_->capabilities().reta_size;
+  GroupCores cores = spread_groups(active, reta_size);
   for (uint32_t g = 0; g < abi::kFlowGroups; ++g) {
-    uint8_t core = static_cast<uint8_t>(g % active);
-    std::atomic_ref<uint8_t>(flows_->steering()[g]).store(core, std::memory_order_relaxed);
-    if (core < queues) port_->steer(static_cast<uint16_t>(g), core);
+    std::atomic_ref<uint8_t>(flows_->steering()[g]).store(cores[g], std::memory_order_relaxed);
+  }
+  reta_in_use_ = port_->program_reta(cores);
+  if (!reta_in_use_ && reta_follows_groups(reta_size)) {
+    log().warn("{}: the device refused the RSS redirection table for {} core(s); frames reach "
+               "their cores by software steering", port_->name(), active);
   }
   std::atomic_ref<uint32_t>(flows_->header()->cores_active).store(active, std::memory_order_release);
   // Cores that lost flows notice on their next packet or send; wake them so they do now.
@@ -312,6 +333,7 @@ Status FastPathActor::start_app_manager() {
       cmd.app_id = app.id;
       cmd.pointer = app.base;
       cmd.size = app.size;
+      cmd.rate_limit = apps_->rate_limit_of(app);
       command(c, cmd);
     }
     AppAttached m;
@@ -970,6 +992,10 @@ void FastPathActor::fill_stats(supervisor::StatsReport* report) {
     add_counter(report, "port_rx_errors", ps.rx_errors);
     add_counter(report, "port_tx_errors", ps.tx_errors);
     add_counter(report, "port_rx_no_buffer", ps.rx_no_buffer);
+    add_counter(report, "port_rx_kernel_drops", ps.rx_kernel_drops);
+    add_counter(report, "port_queues", port_->capabilities().queues);
+    add_counter(report, "port_reta_size", port_->capabilities().reta_size);
+    add_counter(report, "port_reta_in_use", reta_in_use_ ? 1 : 0);
   }
   if (!flows_) return;
   fill_flow_table(report);

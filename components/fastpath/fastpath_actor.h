@@ -84,6 +84,8 @@ class FastPathActor final : public Actor {
   void handle_set_cores(const SetCores& m, const Incoming& in);
   // Points the flow groups at cores 0 .. active-1 (and the NIC's RETA where it has one).
   void steer_groups(uint32_t active);
+  // Once at start: the port's queues and whether its RETA is used (where frames first land).
+  void log_port_steering();
   Status connect_cores();
 
   // cores and apps
@@ -141,6 +143,7 @@ class FastPathActor final : public Actor {
   uint64_t app_requests_refused_ = 0;
   std::vector<std::pair<uint32_t, abi::AppEvent>> kin_backlog_;  // (app<<16|ctx, event)
   bool dpdk_initialised_ = false;
+  bool reta_in_use_ = false;  // the NIC's RETA follows the steering table (last steer_groups)
   uint64_t frames_to_conn_ = 0, frames_to_arp_ = 0, frames_dropped_ = 0;
   uint64_t stale_flow_requests_ = 0;  // RemoveFlow / FlowQuery for a reused flow id, ignored
 

@@ -40,7 +40,7 @@ class MemoryPort final : public Port {
   void free_burst(Packet* packets, uint16_t n) override;
   int rx_wakeup_fd(uint16_t) override { return -1; }
   void enable_rx_wakeup(uint16_t, bool) override {}
-  bool steer(uint16_t, uint16_t) override { return false; }
+  bool program_reta(const GroupCores&) override { return false; }
 
  private:
   struct Buffer {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 
+#include "components/fastpath/group_steering.h"
 #include "components/wire/address.h"
 
 namespace vtas::fastpath {
@@ -37,7 +38,7 @@ struct PortCapabilities {
   bool tx_checksum_offload = false;
   bool rx_checksum_offload = false;
   bool rss = false;
-  uint16_t reta_size = 0;      // RSS redirection table entries (0: none)
+  uint16_t reta_size = 0;      // RSS redirection table entries (0: none; see group_steering.h)
   uint16_t queues = 1;         // RX/TX queue pairs configured (one per fast-path core)
 };
 
@@ -48,6 +49,7 @@ struct PortStats {
   uint64_t rx_missed = 0;    // dropped by the device: no room in the RX ring (we polled too late)
   uint64_t rx_errors = 0, tx_errors = 0;
   uint64_t rx_no_buffer = 0; // no mbuf to receive into
+  uint64_t rx_kernel_drops = 0;  // net_af_packet: dropped by the kernel, its ring was full
 };
 
 class Port {
@@ -70,8 +72,11 @@ class Port {
   virtual int rx_wakeup_fd(uint16_t queue) = 0;
   virtual void enable_rx_wakeup(uint16_t queue, bool on) = 0;
 
-  // Points RSS bucket `group` at `queue` (scale up/down); false when the device has no RETA.
-  virtual bool steer(uint16_t group, uint16_t queue) = 0;
+  // Points the whole RSS redirection table at the cores of `group_cores` (the steering table,
+  // from spread_groups) in one device call, at start and on every scale event. False when the
+  // device has no usable table or refused it: frames then reach their owner by software
+  // steering (decision 15), so nothing is lost either way.
+  virtual bool program_reta(const GroupCores& group_cores) = 0;
   virtual PortStats stats() const { return PortStats{}; }
   // Called once on each fast-path core's thread before it polls (DPDK: registers the thread as
   // an lcore so mempool caches work).

@@ -93,10 +93,11 @@ struct VmAttachRequest {
   uint32_t type;            // kVmAttachRequest; one fd: the VM's region (memfd or file)
   uint32_t vm_id;           // the proxy's id for the VM (its ivshmem peer id), for logs and stats
   uint32_t max_connections; // per-VM limit (0 = no limit beyond the region's memory)
-  uint32_t reserved;
+  uint32_t max_rate_kbps;   // per-VM transmit rate, all its flows together (0 = no limit)
   char name[40];            // NUL-terminated
 };
 static_assert(sizeof(VmAttachRequest) == 64);
+static_assert(offsetof(VmAttachRequest, max_rate_kbps) == 20);
 
 struct VmAttachResponse {
   uint32_t magic;

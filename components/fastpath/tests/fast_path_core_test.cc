@@ -87,6 +87,65 @@ TEST(CoreDelayedAck, EverySecondSegmentIsAckedAtOnce) {
   EXPECT_EQ(frames[0].tcp.ack, 7001u);
 }
 
+CoreCommand remove_command(uint32_t flow_id) {
+  CoreCommand c{};
+  c.type = static_cast<uint8_t>(CommandType::kFlowRemove);
+  c.flow_id = flow_id;
+  return c;
+}
+
+// Payload bytes the core sent in `ms` milliseconds of 100 us steps.
+uint64_t payload_sent_in(CoreHarness& h, int ms) {
+  uint64_t bytes = 0;
+  for (int step = 0; step < ms * 10; ++step) {
+    h.advance_us(99);
+    h.run(1);
+    for (const auto& f : h.sent_frames()) bytes += f.tcp.payload_length;
+  }
+  return bytes;
+}
+
+void queue_app_data(CoreHarness& h, uint32_t flow_id, uint32_t bytes) {
+  abi::AtxEntry bump{};
+  bump.type = 1;
+  bump.bump_seq = 1;
+  bump.flow_id = flow_id;
+  bump.tx_bump = bytes;
+  ASSERT_TRUE(h.app_atx.try_push(bump));
+}
+
+// proxy_host max_rate_kbps: the app's VM has a transmit rate of its own, and the core paces the
+// app's segments to it (the flow itself has no cc rate), with only a short burst after a pause.
+TEST(CoreRateLimit, AnAppSharingAVmRateSendsAtThatRate) {
+  CoreHarness h(65536);
+  SharedRateLimit vm_rate(11584);  // 1448 bytes (one full segment) per millisecond
+  CoreCommand attach{};
+  attach.type = static_cast<uint8_t>(CommandType::kAttachApp);
+  attach.app_id = 1;
+  attach.pointer = h.app_region.base();
+  attach.size = h.app_region.size();
+  attach.rate_limit = &vm_rate;
+  h.push(attach);
+  uint32_t id = h.install();
+  queue_app_data(h, id, 60000);
+  // 20 ms: one segment per ms, plus at most the burst the idle VM earned (0.2 ms of sending).
+  uint64_t sent = payload_sent_in(h, 20);
+  EXPECT_GE(sent, 19u * 1448);
+  EXPECT_LE(sent, 22u * 1448);
+  // Another 20 ms: the same rate, no burst this time.
+  sent = payload_sent_in(h, 20);
+  EXPECT_GE(sent, 19u * 1448);
+  EXPECT_LE(sent, 21u * 1448);
+}
+
+TEST(CoreRateLimit, WithoutAVmRateTheSameDataGoesOutUnpaced) {
+  CoreHarness h(65536);
+  uint32_t id = h.install();
+  queue_app_data(h, id, 60000);
+  // One segment per flow per loop iteration (round robin), so 42 segments take 42 steps.
+  EXPECT_EQ(payload_sent_in(h, 5), 60000u);
+}
+
 TEST_F(CoreFixture, AppBumpSendsDataFromTheTxBuffer) {
   uint32_t id = install();
   std::string data(3000, 'x');
@@ -200,7 +259,7 @@ TEST_F(CoreFixture, AnAppCannotBumpAnotherAppsFlow) {
 
 TEST_F(CoreFixture, RemovingAFlowIsAcknowledged) {
   uint32_t id = install();
-  push(CoreCommand{static_cast<uint8_t>(CommandType::kFlowRemove), 0, 0, id, 0, 0, nullptr, nullptr, 0, 0, {}});
+  push(remove_command(id));
   run();
   CoreReport r;
   ASSERT_TRUE(report_out.try_pop(r));
@@ -213,7 +272,7 @@ TEST_F(CoreFixture, AFrameReadBesideAFlowRemovalStillReachesTheControlThread) {
   // the removal's report and the frame are handled in one iteration. The frame used to be
   // dropped because a report was waiting, holding the new connection up for ~400 ms.
   uint32_t id = install();
-  push(CoreCommand{static_cast<uint8_t>(CommandType::kFlowRemove), 0, 0, id, 0, 0, nullptr, nullptr, 0, 0, {}});
+  push(remove_command(id));
   inject(1, 1, tcp::kTcpAck, "", 8080);  // no flow: for conn
   run(1);
   EXPECT_EQ(core->counters().exception_drops, 0u);

@@ -18,7 +18,7 @@ namespace {
 }  // namespace
 
 Result<FastPathLink> FastPathLink::attach(const std::string& socket_path, int region_fd, uint32_t vm_id,
-                                          const std::string& name, uint32_t max_connections,
+                                          const std::string& name, const Limits& limits,
                                           int timeout_ms) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -39,7 +39,8 @@ Result<FastPathLink> FastPathLink::attach(const std::string& socket_path, int re
   abi::VmAttachRequest request{};
   abi::fill_header(request, abi::AttachMessageType::kVmAttachRequest);
   request.vm_id = vm_id;
-  request.max_connections = max_connections;
+  request.max_connections = limits.max_connections;
+  request.max_rate_kbps = limits.max_rate_kbps;
   abi::copy_text(request.name, name);
   if (int rc = abi::send_with_fds(s, &request, sizeof(request), &region_fd, 1); rc != 0) {
     return fail("cannot send the VM attach request to " + socket_path + ": " + std::strerror(-rc));

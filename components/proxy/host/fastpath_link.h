@@ -30,8 +30,13 @@ class FastPathLink {
 
   // Connects to `socket_path`, sends VmAttachRequest with a duplicate of `region_fd`, and waits
   // up to `timeout_ms` for the answer and the fast path's doorbells.
+  // What the fast path enforces for the VM (the rest of its limits the host proxy keeps).
+  struct Limits {
+    uint32_t max_connections = 0;  // open connections of all its apps (0: no limit)
+    uint32_t max_rate_kbps = 0;    // transmit rate of all its flows together (0: no limit)
+  };
   static Result<FastPathLink> attach(const std::string& socket_path, int region_fd, uint32_t vm_id,
-                                     const std::string& name, uint32_t max_connections, int timeout_ms);
+                                     const std::string& name, const Limits& limits, int timeout_ms);
 
   FastPathLink(FastPathLink&& other) noexcept;
   FastPathLink& operator=(FastPathLink&& other) noexcept;

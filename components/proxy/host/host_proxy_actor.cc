@@ -34,6 +34,7 @@ HostProxyConfig host_proxy_config_from_manifest(const manifest::Manifest& manife
   c.socket_group = settings.socket_group();
   c.limits.region_size = static_cast<uint64_t>(settings.region_size_mib()) << 20;
   c.limits.max_connections = settings.max_connections();
+  c.limits.max_rate_kbps = settings.max_rate_kbps();
   c.limits.max_apps = settings.max_apps();
   c.limits.max_contexts = settings.max_contexts();
   c.max_vms = settings.max_vms();
@@ -77,11 +78,14 @@ Status HostProxyActor::on_start() {
   }
   watch_fd(listen_fd_, [this] { accept_vms(); });
   log().info("serving VMs on {} (mode {:o}{}; at most {} VMs; per VM: region {} MiB, {} apps, {} contexts, "
-             "{} connections; QEMU: -chardev socket,path={},id=vtas -device ivshmem-doorbell,vectors=1,chardev=vtas)",
+             "{} connections, transmit rate {}; QEMU: -chardev socket,path={},id=vtas -device "
+             "ivshmem-doorbell,vectors=1,chardev=vtas)",
              config_.socket_path, access_.mode(), access_.group ? ", gid " + std::to_string(*access_.group) : "",
              config_.max_vms, config_.limits.region_size >> 20, config_.limits.max_apps, config_.limits.max_contexts,
              config_.limits.max_connections == 0 ? std::string("unlimited")
                                                  : std::to_string(config_.limits.max_connections),
+             config_.limits.max_rate_kbps == 0 ? std::string("unlimited")
+                                               : std::to_string(config_.limits.max_rate_kbps) + " kbps",
              config_.socket_path);
   return Status();
 }

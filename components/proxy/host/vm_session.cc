@@ -13,6 +13,10 @@ namespace vtas::proxy {
 namespace {
 
 constexpr int kFastPathAttachTimeoutMs = 2000;
+
+FastPathLink::Limits fastpath_limits(const VmLimits& limits) {
+  return FastPathLink::Limits{limits.max_connections, limits.max_rate_kbps};
+}
 constexpr uint64_t kPageSize = 4096;
 
 auto logger() { return log::get("proxy-host"); }
@@ -61,7 +65,7 @@ Result<std::unique_ptr<VmSession>> VmSession::create(uint32_t peer_id, int qemu_
                                                    std::move(hooks), std::move(*region), std::move(*channel),
                                                    std::move(*host_doorbell), std::move(*guest_interrupt)));
   auto link = FastPathLink::attach(fastpath_socket, session->region_.fd(), peer_id, name,
-                                   limits.max_connections, kFastPathAttachTimeoutMs);
+                                   fastpath_limits(limits), kFastPathAttachTimeoutMs);
   if (!link) return link.error();  // the session's destructor closes qemu_fd
   session->fastpath_.emplace(std::move(*link));
   return session;
@@ -382,7 +386,7 @@ void VmSession::lose_service(const std::string& why) {
 
 bool VmSession::reattach() {
   if (fastpath_ || broken_) return true;
-  auto link = FastPathLink::attach(fastpath_socket_, region_.fd(), id_, name_, limits_.max_connections,
+  auto link = FastPathLink::attach(fastpath_socket_, region_.fd(), id_, name_, fastpath_limits(limits_),
                                    kFastPathAttachTimeoutMs);
   if (!link) return false;
   fastpath_.emplace(std::move(*link));

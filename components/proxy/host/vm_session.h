@@ -42,6 +42,7 @@ namespace vtas::proxy {
 struct VmLimits {
   uint64_t region_size = 256ull << 20;  // a power of two (QEMU asserts on anything else)
   uint32_t max_connections = 0;         // per VM, enforced by the fast path (0: no limit)
+  uint32_t max_rate_kbps = 0;           // per VM, enforced by the fast path (0: no limit)
   uint32_t max_apps = 64;               // enforced here: EMFILE
   uint32_t max_contexts = 256;          // enforced here: ENOSPC
   uint32_t max_pending_requests = 64;   // guest requests waiting for the fast path

@@ -49,6 +49,8 @@ TEST(HostProxyConfig, DefaultsWithoutSettings) {
   EXPECT_EQ(c.limits.max_connections, code_defaults.max_connections);
   EXPECT_EQ(c.limits.max_apps, code_defaults.max_apps);
   EXPECT_EQ(c.limits.max_contexts, code_defaults.max_contexts);
+  EXPECT_EQ(c.limits.max_rate_kbps, code_defaults.max_rate_kbps);
+  EXPECT_EQ(c.limits.max_rate_kbps, 0u);  // no limit
   EXPECT_EQ(c.max_vms, HostProxyConfig().max_vms);
 }
 
@@ -57,7 +59,7 @@ TEST(HostProxyConfig, EverySettingReachesTheConfig) {
                 with_settings("socket_path: \"/run/qemu/vtas.sock\" socket_group: \"" +
                               existing_group_name() +
                               "\" region_size_mib: 1024 max_vms: 3 max_connections: 2 "
-                              "max_apps: 5 max_contexts: 7"));
+                              "max_apps: 5 max_contexts: 7 max_rate_kbps: 40000"));
   HostProxyConfig c = host_proxy_config_from_manifest(m, m.actor(0).proxy_host());
   EXPECT_EQ(c.socket_path, "/run/qemu/vtas.sock");
   EXPECT_EQ(c.fastpath_socket, "/run/vtas/t/app.sock");  // always the instance's own
@@ -67,6 +69,7 @@ TEST(HostProxyConfig, EverySettingReachesTheConfig) {
   EXPECT_EQ(c.limits.max_connections, 2u);
   EXPECT_EQ(c.limits.max_apps, 5u);
   EXPECT_EQ(c.limits.max_contexts, 7u);
+  EXPECT_EQ(c.limits.max_rate_kbps, 40000u);
 }
 
 TEST(HostProxyConfig, RegionSizeMustBeAPowerOfTwoIn8To65536MiB) {

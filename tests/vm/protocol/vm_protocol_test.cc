@@ -381,5 +381,42 @@ TEST_F(VmFixture, AManifestConnectionLimitHoldsPerVmAndSparesTheOthers) {
   EXPECT_EQ(field_values(again.out, "echo"), (std::vector<std::string>{"ok", "ok"})) << again.out;
 }
 
+// proxy_host { max_rate_kbps: 20000 }: each VM sends at most 20 Mbit/s, all its connections
+// together, and the limit is each VM's own: two VMs sending at once both get their 20.
+TEST_F(VmFixture, AManifestRateLimitPacesEachVmOnItsOwn) {
+  constexpr double kLimitGbps = 0.020;
+  start_host("max_rate_kbps: 20000");
+  GuestVm* two_conns = start_vm("vm1");
+  GuestVm* one_conn = start_vm("vm2");
+  ASSERT_TRUE(two_conns && one_conn);
+  spawn_peer({"sink-server", "9000", "--count", "3"}, "sink");
+  ASSERT_TRUE(wait_output("sink", "listening 9000"));
+  // 4 MiB from each VM: 1.7 s at the limit.
+  pid_t a = spawn_app(two_conns, {"connect", net_->peer_ip(), "9000", "--conns", "2", "--bytes",
+                                  std::to_string(2 << 20)}, "a");
+  pid_t b = spawn_app(one_conn, {"connect", net_->peer_ip(), "9000", "--bytes",
+                                 std::to_string(4 << 20)}, "b");
+  ASSERT_EQ(wait_pid(a), 0) << output("a") << output("a.err");
+  ASSERT_EQ(wait_pid(b), 0) << output("b") << output("b.err");
+  ASSERT_TRUE(eventually([&] { return field_values(output("sink"), "sha256").size() == 3; }, 30s))
+      << output("sink");
+  auto sent = field_values(output("a"), "sha256");
+  auto sent_b = field_values(output("b"), "sha256");
+  sent.insert(sent.end(), sent_b.begin(), sent_b.end());
+  auto received = field_values(output("sink"), "sha256");
+  std::sort(sent.begin(), sent.end());
+  std::sort(received.begin(), received.end());
+  EXPECT_EQ(received, sent);
+  for (const char* vm : {"a", "b"}) {
+    auto rate = field_values(output(vm), "gbit_per_s");
+    ASSERT_EQ(rate.size(), 1u) << output(vm);
+    const double gbps = std::stod(rate[0]);
+    std::printf("vm %s: %.1f Mbit/s with max_rate_kbps 20000\n", vm, gbps * 1000);
+    // Never above the limit (beyond the 0.2 ms burst); near it, as both VMs send at once.
+    EXPECT_LE(gbps, kLimitGbps * 1.03) << output(vm);
+    EXPECT_GE(gbps, kLimitGbps * 0.8) << output(vm);
+  }
+}
+
 }  // namespace
 }  // namespace vtas::testing
