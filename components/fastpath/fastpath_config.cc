@@ -7,6 +7,9 @@
 namespace vtas::fastpath {
 namespace {
 
+// Frames in each net_af_packet queue's kernel ring (2 KiB each, so 16 MiB per queue).
+constexpr uint32_t kAfPacketRingFrames = 8192;
+
 uint32_t power_of_two_entries(uint64_t bytes_or_entries) {
   uint32_t n = 64;
   while (n < bytes_or_entries && n < (1u << 24)) n <<= 1;
@@ -43,6 +46,13 @@ Result<FastPathConfig> fast_path_config(const manifest::Manifest& m) {
   if (c.device.rfind("net_af_packet", 0) == 0 && c.device.find("qpairs=") == std::string::npos &&
       c.cores > 1) {
     c.device += ",qpairs=" + std::to_string(c.cores);
+  }
+  // net_af_packet's kernel ring holds 512 frames by default: a burst from the kernel (a
+  // peer closing thousands of connections at once, or their synchronised retransmissions)
+  // overflows it before a woken core drains it, and the kernel drops the rest
+  // (port_rx_kernel_drops). A deeper ring absorbs such bursts (decision 43).
+  if (c.device.rfind("net_af_packet", 0) == 0 && c.device.find("framecnt=") == std::string::npos) {
+    c.device += ",framecnt=" + std::to_string(kAfPacketRingFrames);
   }
   c.interrupts = !tas.fp_no_ints();
   c.tx_checksum_offload = !tas.fp_no_xsumoffload();

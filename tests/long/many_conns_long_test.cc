@@ -184,6 +184,12 @@ TEST_F(ManyConnections, HundredThousandEstablishedThenClosed) {
   std::cout << "close phase: servers saw " << closed_total() << " of " << up_count
             << " closes; vtas connections=" << stats_counter(stats, "connections")
             << " flows=" << stats_counter(stats, "flows") << " after " << close_s << " s\n";
+  // Frames lost before vtas saw them: the kernel's af_packet ring (full while the fast path
+  // was late) and the device's own counters.
+  std::cout << "vtas port: rx_packets=" << stats_counter(stats, "port_rx_packets")
+            << " rx_kernel_drops=" << stats_counter(stats, "port_rx_kernel_drops")
+            << " rx_missed=" << stats_counter(stats, "port_rx_missed")
+            << " rx_no_buffer=" << stats_counter(stats, "port_rx_no_buffer") << "\n";
   EXPECT_EQ(stats_counter(stats, "rsts_sent"), 0u) << stats;
   EXPECT_EQ(stats_counter(stats, "resets_by_peer"), 0u) << stats;
   EXPECT_EQ(stats_counter(stats, "aborts"), 0u) << stats;

@@ -315,7 +315,7 @@ const std::map<std::string, Reach>& reaches() {
         }}},
       {"device",
        {"net_tap0,iface=vtt0", "fastpath.device=net_tap0,iface=vtt0",
-        "fastpath.device=net_af_packet0,iface=vtas0", "has space",
+        "fastpath.device=net_af_packet0,iface=vtas0,framecnt=8192", "has space",
         [](const Built& b) { return "fastpath.device=" + b.fastpath.device; }}},
       {"log-level",
        {"debug", "supervisor.log_level=debug", "supervisor.log_level=info", "loud",
@@ -418,6 +418,11 @@ TEST(ParameterReach, ParameterEffectsThatAreNotOneFieldHold) {
   b = build({"--fp-cores-max=2"});
   ASSERT_TRUE(b) << b.error().message;
   EXPECT_NE(b->fastpath.device.find("qpairs=2"), std::string::npos) << b->fastpath.device;
+  // net_af_packet gets a deeper kernel ring than DPDK's 512 frames, unless the string sets one.
+  EXPECT_NE(b->fastpath.device.find(",framecnt=8192"), std::string::npos) << b->fastpath.device;
+  b = build({"--device=net_af_packet0,iface=vtas0,framecnt=1024"});
+  ASSERT_TRUE(b) << b.error().message;
+  EXPECT_EQ(b->fastpath.device, "net_af_packet0,iface=vtas0,framecnt=1024");
   // --arp-timeout above --arp-timeout-max contradicts: refused when the manifest is checked.
   EXPECT_FALSE(build({"--arp-timeout=2000", "--arp-timeout-max=1000"}));
   // --cc-timely-tlow above --cc-timely-thigh: the cc actor refuses to start with the reason.
