@@ -119,6 +119,10 @@ Result<std::unique_ptr<DpdkPort>> DpdkPort::open(const DpdkPortConfig& config) {
   ::rte_eth_macaddr_get(port_id, &addr);
   port->mac_ = wire::MacAddr::from_bytes(addr.addr_bytes);
 
+  // net_af_packet's sockets (none for other devices): where its cores can sleep without RX
+  // interrupts, and where the kernel counts the frames it dropped.
+  const std::vector<int> packet_sockets = af_packet_sockets(af_packet_interface(config.device));
+  port->kernel_drops_ = KernelRingDrops(packet_sockets);
   port->wakeup_fds_.assign(queues, -1);
   if (config.rx_interrupts) {
     bool interrupts = true;
@@ -133,11 +137,9 @@ Result<std::unique_ptr<DpdkPort>> DpdkPort::open(const DpdkPortConfig& config) {
     port->interrupt_wakeup_ = interrupts;
     if (!interrupts) {
       port->wakeup_fds_.assign(queues, -1);
-      std::vector<int> fds = af_packet_sockets(af_packet_interface(config.device));
-      if (fds.size() == queues) port->wakeup_fds_ = fds;
+      if (packet_sockets.size() == queues) port->wakeup_fds_ = packet_sockets;
     }
   }
-  port->kernel_drops_ = KernelRingDrops(af_packet_sockets(af_packet_interface(config.device)));
   return port;
 }
 

@@ -43,15 +43,15 @@ Result<FastPathConfig> fast_path_config(const manifest::Manifest& m) {
   c.cores = std::max<uint32_t>(1, tas.fp_cores_max());
   // net_af_packet gives one queue per `qpairs` (the kernel spreads flows over them with
   // PACKET_FANOUT): one per fast-path core unless the device string says otherwise.
-  if (c.device.rfind("net_af_packet", 0) == 0 && c.device.find("qpairs=") == std::string::npos &&
-      c.cores > 1) {
+  const bool af_packet = c.device.rfind("net_af_packet", 0) == 0;
+  if (af_packet && c.device.find("qpairs=") == std::string::npos && c.cores > 1) {
     c.device += ",qpairs=" + std::to_string(c.cores);
   }
   // net_af_packet's kernel ring holds 512 frames by default: a burst from the kernel (a
   // peer closing thousands of connections at once, or their synchronised retransmissions)
   // overflows it before a woken core drains it, and the kernel drops the rest
   // (port_rx_kernel_drops). A deeper ring absorbs such bursts (decision 43).
-  if (c.device.rfind("net_af_packet", 0) == 0 && c.device.find("framecnt=") == std::string::npos) {
+  if (af_packet && c.device.find("framecnt=") == std::string::npos) {
     c.device += ",framecnt=" + std::to_string(kAfPacketRingFrames);
   }
   c.interrupts = !tas.fp_no_ints();

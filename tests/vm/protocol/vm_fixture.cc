@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -172,6 +173,16 @@ CommandResult VmFixture::run_peer(const std::vector<std::string>& args,
 
 std::string VmFixture::output(const std::string& name) const {
   return read_text(dir_ + "/" + name);
+}
+
+std::vector<std::string> VmFixture::sorted_sha256s(const std::vector<std::string>& names) const {
+  std::vector<std::string> all;
+  for (const auto& name : names) {
+    auto values = field_values(output(name), "sha256");
+    all.insert(all.end(), values.begin(), values.end());
+  }
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 bool VmFixture::wait_output(const std::string& name, const std::string& needle,

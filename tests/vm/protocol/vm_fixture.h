@@ -51,6 +51,9 @@ class VmFixture : public ::testing::Test {
                          std::chrono::milliseconds timeout = std::chrono::seconds(90));
 
   std::string output(const std::string& name) const;
+  // The sha256= values in the outputs of `names`, together and sorted (senders and receivers
+  // compared whatever order the connections finished in).
+  std::vector<std::string> sorted_sha256s(const std::vector<std::string>& names) const;
   bool wait_output(const std::string& name, const std::string& needle,
                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
   // Exit code of a spawned process (128+signal), -1 on timeout.

@@ -225,13 +225,7 @@ TEST_F(VmFixture, TwoVmsAtOnceAndNeitherCanReachTheOthersRegion) {
   EXPECT_EQ(wait_pid(pb), 0) << output("b") << output("b.err");
   ASSERT_TRUE(eventually([&] { return field_values(output("sink"), "sha256").size() == 2; }, 30s))
       << output("sink");
-  auto received = field_values(output("sink"), "sha256");
-  auto sent = field_values(output("a"), "sha256");
-  auto sent_b = field_values(output("b"), "sha256");
-  sent.insert(sent.end(), sent_b.begin(), sent_b.end());
-  std::sort(received.begin(), received.end());
-  std::sort(sent.begin(), sent.end());
-  EXPECT_EQ(received, sent);
+  EXPECT_EQ(sorted_sha256s({"sink"}), sorted_sha256s({"a", "b"}));
 
   // An app in VM a marks the end of its slice with a secret.
   RawApp victim;
@@ -400,13 +394,7 @@ TEST_F(VmFixture, AManifestRateLimitPacesEachVmOnItsOwn) {
   ASSERT_EQ(wait_pid(b), 0) << output("b") << output("b.err");
   ASSERT_TRUE(eventually([&] { return field_values(output("sink"), "sha256").size() == 3; }, 30s))
       << output("sink");
-  auto sent = field_values(output("a"), "sha256");
-  auto sent_b = field_values(output("b"), "sha256");
-  sent.insert(sent.end(), sent_b.begin(), sent_b.end());
-  auto received = field_values(output("sink"), "sha256");
-  std::sort(sent.begin(), sent.end());
-  std::sort(received.begin(), received.end());
-  EXPECT_EQ(received, sent);
+  EXPECT_EQ(sorted_sha256s({"sink"}), sorted_sha256s({"a", "b"}));
   for (const char* vm : {"a", "b"}) {
     auto rate = field_values(output(vm), "gbit_per_s");
     ASSERT_EQ(rate.size(), 1u) << output(vm);
