@@ -181,7 +181,10 @@ TEST_F(TcpFixture, FramesTheKernelDroppedForALateFastPathAreCounted) {
   ASSERT_EQ(blast.exit_code, 0) << blast.err;
   const uint64_t drops = stats_counter(vtas_->ctl({"stats"}).out, "port_rx_kernel_drops");
   EXPECT_GT(drops, 2000u);
-  EXPECT_LE(drops, 12000u - 8192u);  // what fit the ring was read after all
+  // What fit the ring was read after all. Not exactly 12,000 - 8,192: the peer's kernel sends
+  // a frame of its own now and then (ARP, IPv6 neighbour discovery), and the ring may hold one
+  // frame less than framecnt; at least 8,000 of the datagrams were read.
+  EXPECT_LE(drops, 12000u - 8000u);
   // The same fast path goes on serving.
   EXPECT_EQ(actor_field(vtas_->status_json(), "fastpath", "restarts"), "0");
   auto r = run_peer({"echo-client", net_->vtas_ip(), "7008", "100000"});
